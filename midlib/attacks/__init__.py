@@ -1,0 +1,1 @@
+"""Model-inversion attacks, one module per attack family."""

@@ -1,0 +1,1 @@
+"""Defenses: MID (mutual-information regularization) and differential-privacy baselines."""
