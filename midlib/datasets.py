@@ -5,8 +5,10 @@ nothing here touches the network. The data directory is, in order of precedence:
 
 1. the ``data_dir`` argument of a loader;
 2. the environment variable ``MIDLIB_DATA_DIR``;
-3. ``./data`` in the current directory, if it exists;
-4. ``../shared/data`` relative to the current directory, if it exists (the project's CI layout).
+3. the first existing folder ``data`` or ``../shared/data`` (the project's CI layout) relative to
+   the current directory or one of its two parents (so notebooks, which run in ``notebooks/``,
+   find the same folder as the repository root);
+4. otherwise ``./data`` (which a loader then reports as missing).
 
 Tabular data sets are returned as a :class:`TabularTask`: a tidy frame with readable categorical
 values, the name of the target and of the sensitive attribute, and a fixed encoding to a numeric
@@ -69,9 +71,11 @@ def data_dir(data_dir: str | os.PathLike | None = None) -> Path:
     env = os.environ.get(DATA_ENV)
     if env:
         return Path(env).expanduser()
-    for candidate in (Path("data"), Path("..") / "shared" / "data"):
-        if candidate.is_dir():
-            return candidate
+    here = Path.cwd()
+    for base in [here, *here.parents][:3]:
+        for candidate in (base / "data", base.parent / "shared" / "data"):
+            if candidate.is_dir():
+                return candidate
     return Path("data")
 
 
@@ -97,7 +101,8 @@ def real_file(name: str, data_dir_: str | os.PathLike | None = None) -> Path:
     if not path.is_file():
         raise DataFileMissing(
             f"data file {fname!r} not found in {directory.resolve()}. Download it from {source} "
-            f"into that directory, or set {DATA_ENV} to the directory that holds it."
+            f"and put it in that folder, or set the environment variable {DATA_ENV} to the "
+            f"folder that holds it."
         )
     actual = sha256_of(path)
     if actual != expected:
@@ -306,8 +311,8 @@ def clean_iwpc(raw: pd.DataFrame) -> pd.DataFrame:
     Rules: age decade from the age range (see :func:`_age_decade`); race from 'Race (OMB)';
     missing amiodarone and enzyme-inducer entries (carbamazepine, phenytoin, rifampin) count as
     not taking the drug, as in the IWPC formula; VKORC1 -1639 and CYP2C9 genotypes keep their
-    missing entries as 'unknown', and CYP2C9 alleles other than *1, *2, *3 (*5, *6, *11, ...,
-    19 patients) as 'other'; 'stable' marks patients who reached a stable dose.
+    missing entries as 'unknown', and CYP2C9 genotypes with alleles other than ``*1``, ``*2``,
+    ``*3`` (19 patients) as 'other'; 'stable' marks patients who reached a stable dose.
     """
     def drug(col):
         return raw[col].fillna(0).astype(int)

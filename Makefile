@@ -1,0 +1,45 @@
+# The two commands of the README:
+#   make book    execute every notebook (PROFILE=full by default, PROFILE=quick for a fast pass)
+#                and build the HTML with -W
+#   make test    unit tests, a quick run of every notebook and a quick book build
+# Both create .venv and install the pinned dependencies first when needed.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PROFILE ?= full
+SEED ?= 0
+# The real data: $MIDLIB_DATA_DIR if set, else ../shared/data when it exists (see midlib/datasets.py).
+export MIDLIB_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
+
+.PHONY: book test notebook env clean help
+
+help:
+	@echo "make book [PROFILE=full|quick]   build the book (HTML in _build/<profile>/_build/html)"
+	@echo "make test                        run the tests (unit + quick notebooks + quick book)"
+	@echo "make notebook NB=notebooks/X.ipynb [PROFILE=quick]   run one notebook"
+	@echo "make env                         create .venv with the pinned dependencies"
+	@echo "make clean                       remove _build (keeps .venv)"
+
+env: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	@test -x $(PY) || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "installing the pinned dependencies into $(VENV) ..."
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
+	@$(PY) -c "import midlib, torch, opacus, jupyter_book, papermill" || { echo "installation failed"; exit 1; }
+	@touch $@
+
+book: env
+	$(PY) -m midlib.pipeline book --profile $(PROFILE) --seed $(SEED)
+
+notebook: env
+	@test -n "$(NB)" || { echo "usage: make notebook NB=notebooks/<name>.ipynb [PROFILE=quick]"; exit 2; }
+	$(PY) -m midlib.pipeline notebooks --profile $(PROFILE) --seed $(SEED) --only $(NB)
+
+test: env
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf _build

@@ -1,0 +1,157 @@
+"""Utility-privacy sweeps and frontiers: grids of defence strengths and seeds to tidy frames,
+Pareto fronts, comparisons at matched utility, and the standard frontier plot."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from midlib.progress import progress
+
+
+def sweep(run: Callable[..., dict | list | pd.DataFrame], grid: dict[str, list],
+          seeds: Iterable[int], desc: str = "sweep") -> pd.DataFrame:
+    """Call ``run(**params, seed=s)`` at every point of the grid product and every seed.
+
+    ``run`` returns a dict (one row), a list of dicts or a DataFrame; the grid parameters and the
+    seed are added as columns. Returns the concatenated tidy frame.
+    """
+    if not grid:
+        raise ValueError("grid is empty: give at least one parameter with a list of values")
+    for key, values in grid.items():
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            raise TypeError(f"grid[{key!r}] must be a list of values, got {values!r}")
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds is empty")
+    keys = list(grid)
+    points = list(itertools.product(*(list(grid[k]) for k in keys)))
+    frames = []
+    for values, seed in progress(list(itertools.product(points, seeds)), desc=desc):
+        params = dict(zip(keys, values))
+        out = run(**params, seed=seed)
+        if isinstance(out, dict):
+            out = pd.DataFrame([out])
+        elif isinstance(out, list):
+            out = pd.DataFrame(out)
+        elif not isinstance(out, pd.DataFrame):
+            raise TypeError(f"run must return a dict, a list of dicts or a DataFrame, got {type(out)}")
+        out = out.copy()
+        for k, v in params.items():
+            if k not in out.columns:
+                out[k] = v
+        if "seed" not in out.columns:
+            out["seed"] = seed
+        frames.append(out)
+    return pd.concat(frames, ignore_index=True)
+
+
+def summarise(df: pd.DataFrame, by: list[str], metrics: list[str]) -> pd.DataFrame:
+    """Mean, standard deviation, standard error and count of each metric within groups."""
+    missing = [c for c in list(by) + list(metrics) if c not in df.columns]
+    if missing:
+        raise KeyError(f"columns {missing} are not in the frame (columns: {list(df.columns)})")
+    grouped = df.groupby(list(by), sort=True, dropna=False)[list(metrics)]
+    out = grouped.agg(["mean", "std", "sem", "count"])
+    out.columns = [f"{m}_{stat}" for m, stat in out.columns]
+    return out.reset_index()
+
+
+def pareto_front(df: pd.DataFrame, x: str, y: str, x_better: str = "lower",
+                 y_better: str = "lower") -> pd.DataFrame:
+    """Rows of ``df`` not dominated in (x, y), sorted by x.
+
+    A row dominates another when it is at least as good on both and better on one; "better" is
+    lower or higher as given for each axis.
+    """
+    for name, better in (("x_better", x_better), ("y_better", y_better)):
+        if better not in ("lower", "higher"):
+            raise ValueError(f"{name} must be 'lower' or 'higher', got {better!r}")
+    sx = 1.0 if x_better == "lower" else -1.0
+    sy = 1.0 if y_better == "lower" else -1.0
+    vals = np.column_stack([sx * df[x].to_numpy(float), sy * df[y].to_numpy(float)])
+    order = np.lexsort((vals[:, 1], vals[:, 0]))
+    keep, best_y = [], np.inf
+    for i in order:
+        if vals[i, 1] < best_y:
+            keep.append(i)
+            best_y = vals[i, 1]
+    return df.iloc[keep].sort_values(x).reset_index(drop=True)
+
+
+def at_matched_utility(df: pd.DataFrame, utility: str, attack: str, levels: list[float],
+                       by: str = "method", utility_better: str = "higher") -> pd.DataFrame:
+    """Each method's attack success at given utility levels, for comparing defences fairly.
+
+    Within each group of ``by``, the points (mean over any other columns at each distinct
+    utility) are reduced to their best-attack envelope: for a required utility u the defender
+    picks the setting with utility at least as good as u and the lowest attack. The result is
+    NaN where a method never reaches the level.
+    """
+    rows = []
+    for name, g in df.groupby(by, sort=True):
+        pts = g.groupby(utility, as_index=False)[attack].mean()
+        u, a = pts[utility].to_numpy(float), pts[attack].to_numpy(float)
+        for level in levels:
+            ok = u >= level if utility_better == "higher" else u <= level
+            rows.append({by: name, utility: level,
+                         attack: float(a[ok].min()) if ok.any() else np.nan})
+    return pd.DataFrame(rows)
+
+
+def plot_frontier(df: pd.DataFrame, x: str, y: str, hue: str = "method", style: str | None = "split",
+                  setting: str | list[str] | None = None, ax=None, floor: float | None = None, reference: pd.DataFrame | None = None,
+                  xlabel: str | None = None, ylabel: str | None = None, title: str | None = None):
+    """Attack success against utility: one line per ``hue`` (and ``style``), mean with error bars
+    over seeds of each ``setting`` (the column(s) naming a defence strength, e.g. ``"lam"``; with
+    ``setting=None`` every row is drawn as it is); ``floor`` draws the prior-guess level; ``reference`` (columns x, y and hue) draws
+    the paper's readings as hollow markers. Returns the matplotlib Figure."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    else:
+        fig = ax.figure
+    group = [hue] + ([style] if style else [])
+    # Each setting is one point: mean and standard error over seeds, on both axes.
+    setting_cols = list(dict.fromkeys(group + ([setting] if isinstance(setting, str) else list(setting or []))))
+    missing = [c for c in setting_cols + [x, y] if c not in df.columns]
+    if missing:
+        raise KeyError(f"columns {missing} are not in the frame")
+    if setting is None:
+        agg = df[setting_cols + [x, y]].rename(columns={x: f"{x}_mean", y: f"{y}_mean"})
+        agg[f"{x}_sem"] = 0.0
+        agg[f"{y}_sem"] = 0.0
+    else:
+        agg = df.groupby(setting_cols, dropna=False)[[x, y]].agg(["mean", "sem"]).reset_index()
+        agg.columns = [c if isinstance(c, str) else (c[0] if c[1] == "" else f"{c[0]}_{c[1]}")
+                       for c in agg.columns]
+    palette = dict(zip(sorted(df[hue].unique()), sns.color_palette(n_colors=df[hue].nunique())))
+    styles = sorted(df[style].unique()) if style else [None]
+    markers = dict(zip(styles, ["o", "s", "^", "D"]))
+    lines = dict(zip(styles, ["-", "--", ":", "-."]))
+    for (h, *rest), g in agg.groupby(group):
+        st = rest[0] if style else None
+        g = g.sort_values(f"{x}_mean")
+        ax.errorbar(g[f"{x}_mean"], g[f"{y}_mean"], xerr=g[f"{x}_sem"].fillna(0),
+                    yerr=g[f"{y}_sem"].fillna(0), color=palette[h], marker=markers[st],
+                    linestyle=lines[st], markersize=4, capsize=2,
+                    label=f"{h}" + (f" ({st})" if style else ""))
+    if floor is not None:
+        ax.axhline(floor, color="grey", linestyle=":", linewidth=1, label="prior guess")
+    if reference is not None and len(reference):
+        for h, g in reference.groupby(hue):
+            ax.scatter(g[x], g[y], facecolors="none", edgecolors=palette.get(h, "black"),
+                       marker="*", s=90, label=f"{h} (paper)")
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel(ylabel or y)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=7, frameon=False)
+    sns.despine(ax=ax)
+    fig.tight_layout()
+    return fig

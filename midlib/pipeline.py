@@ -1,0 +1,333 @@
+"""Build the book: execute its notebooks with papermill, then build the HTML with Jupyter Book.
+
+``python -m midlib.pipeline book --profile full`` (what ``make book`` runs):
+
+1. reads ``_toc.yml`` and lists the notebooks of the book in book order;
+2. copies the book's sources (``_config.yml``, ``_toc.yml``, ``references.bib``, ``book/``) to a
+   staging folder ``<build-dir>/src``;
+3. executes each notebook with papermill in a fresh kernel, its ``parameters`` cell set to the
+   profile and seed, writing the executed copy into the staging folder; a notebook whose source,
+   parameters, midlib and pinned requirements have not changed since its last successful run is
+   reused, and the reason for each re-execution is printed;
+4. writes the run-time table of the "Reproducibility" appendix;
+5. runs ``jupyter-book build`` with ``-W --keep-going`` (a warning fails the build).
+
+A failing notebook stops the build with its error and the path of the failed executed copy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from midlib.profiles import PROFILES, check_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK_SOURCES = ["_config.yml", "_toc.yml", "references.bib", "book"]
+STAMPS = "stamps.json"
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised while executing; the message names the executed copy to inspect."""
+
+
+@dataclass
+class NotebookRun:
+    notebook: str
+    seconds: float
+    reused: bool
+    reason: str
+
+
+# --------------------------------------------------------------------------------------------
+# Table of contents
+# --------------------------------------------------------------------------------------------
+
+def toc_files(toc: dict) -> list[str]:
+    """Every ``file:`` entry of a Jupyter Book table of contents, in book order."""
+    out = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                out.append(node["file"])
+            for key in ("parts", "chapters", "sections"):
+                for child in node.get(key, []):
+                    walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return out
+
+
+def book_notebooks(root: Path = ROOT) -> list[str]:
+    """The notebooks of the book in book order, as paths relative to the repository root."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    notebooks = []
+    for entry in toc_files(toc):
+        path = root / (entry + ".ipynb")
+        if path.exists():
+            notebooks.append(entry + ".ipynb")
+        elif not any((root / (entry + ext)).exists() for ext in (".md", ".rst", ".ipynb")):
+            raise FileNotFoundError(f"_toc.yml lists {entry!r}, but no such page exists")
+    return notebooks
+
+
+def restrict_toc(toc: dict, keep: set[str]) -> dict:
+    """A copy of ``toc`` with only the root, pages that are not notebooks, and ``keep``."""
+    def prune(chapters):
+        out = []
+        for ch in chapters:
+            if ch["file"].startswith("notebooks/") and ch["file"] + ".ipynb" not in keep:
+                continue
+            ch = dict(ch)
+            if "sections" in ch:
+                ch["sections"] = prune(ch["sections"])
+            out.append(ch)
+        return out
+
+    toc = dict(toc)
+    parts = []
+    for part in toc.get("parts", []):
+        part = dict(part)
+        part["chapters"] = prune(part["chapters"])
+        if part["chapters"]:
+            parts.append(part)
+    toc["parts"] = parts
+    return toc
+
+
+# --------------------------------------------------------------------------------------------
+# Change detection
+# --------------------------------------------------------------------------------------------
+
+def _hash_files(paths, root: Path = ROOT) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def environment_hash(root: Path = ROOT) -> dict[str, str]:
+    """Hashes of what every notebook depends on besides its own source."""
+    return {
+        "midlib": _hash_files((root / "midlib").rglob("*.py"), root),
+        "requirements": _hash_files([root / "requirements.txt"], root),
+    }
+
+
+def notebook_key(root: Path, notebook: str, parameters: dict) -> dict[str, str]:
+    return {"source": _hash_files([root / notebook], root),
+            "parameters": json.dumps(parameters, sort_keys=True), **environment_hash(root)}
+
+
+def why_rerun(old: dict | None, new: dict, executed: Path) -> str | None:
+    """Why a notebook must run again, or None if its last executed copy is still valid."""
+    if old is None:
+        return "never executed in this build folder"
+    if not executed.exists():
+        return "its executed copy is missing"
+    for key, label in (("source", "the notebook changed"),
+                       ("parameters", "the parameters changed"),
+                       ("midlib", "midlib changed"),
+                       ("requirements", "the pinned requirements changed")):
+        if old.get(key) != new[key]:
+            return label
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Execution
+# --------------------------------------------------------------------------------------------
+
+# Run in every kernel the pipeline starts: numpy 2 writes scalars as ``np.float64(0.5)``, which
+# myst-nb's glue cannot format (``{glue:text}`key:.3f` ``); the 1.25 style writes ``0.5``.
+KERNEL_STARTUP = """\
+import numpy as _np
+_np.set_printoptions(legacy="1.25")
+del _np
+"""
+
+
+def _kernel_environment(build_dir: Path) -> dict[str, str]:
+    ipython_dir = build_dir / "ipython"
+    startup = ipython_dir / "profile_default" / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    (startup / "00-midlib.py").write_text(KERNEL_STARTUP)
+    return {"MPLBACKEND": "Agg", "IPYTHONDIR": str(ipython_dir)}
+
+
+def execute_notebook(src: Path, dst: Path, parameters: dict, timeout: int = 1800,
+                     env: dict[str, str] | None = None) -> None:
+    """Execute ``src`` with papermill into ``dst`` in a fresh kernel (cwd = src's folder)."""
+    import papermill as pm
+
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        pm.execute_notebook(str(src), str(dst), parameters=parameters, cwd=str(src.parent),
+                            kernel_name="python3", progress_bar=False, log_output=False,
+                            execution_timeout=timeout)
+    except pm.PapermillExecutionError as err:
+        raise NotebookFailed(
+            f"{src} failed in cell {err.exec_count}: {err.ename}: {err.evalue}\n"
+            f"The executed copy with the traceback is {dst}"
+        ) from None
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def stage_sources(staging: Path, root: Path = ROOT, toc: dict | None = None) -> None:
+    """Copy the book's non-notebook sources into the staging folder (replacing old copies)."""
+    staging.mkdir(parents=True, exist_ok=True)
+    for name in BOOK_SOURCES:
+        src, dst = root / name, staging / name
+        if src.is_dir():
+            if dst.exists():
+                shutil.rmtree(dst)
+            shutil.copytree(src, dst)
+        else:
+            shutil.copy2(src, dst)
+    if toc is not None:
+        (staging / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+
+
+def runtime_table(runs: list[NotebookRun], profile: str, seed: int) -> str:
+    """The Reproducibility appendix's table, as Markdown."""
+    lines = [f"Profile **{profile}**, seed {seed}. Python {sys.version.split()[0]}, "
+             f"{os.cpu_count()} CPU cores.", "",
+             "| notebook | run time (s) | executed in this build |", "|---|---:|---|"]
+    for r in runs:
+        lines.append(f"| `{r.notebook}` | {r.seconds:.1f} | "
+                     f"{'no (unchanged, reused)' if r.reused else 'yes: ' + r.reason} |")
+    lines.append(f"| **total** | **{sum(r.seconds for r in runs):.1f}** | |")
+    return "\n".join(lines) + "\n"
+
+
+def run_notebooks(profile: str, build_dir: Path, seed: int = 0, only: list[str] | None = None,
+                  force: bool = False, root: Path = ROOT, log=print) -> list[NotebookRun]:
+    """Execute the book's notebooks (or ``only`` those) into ``build_dir/src``."""
+    check_profile(profile)
+    notebooks = book_notebooks(root)
+    if only:
+        only = [str(Path(o)) for o in only]
+        unknown = [o for o in only if o not in notebooks]
+        if unknown:
+            raise ValueError(f"{unknown} are not notebooks of the book; the book has {notebooks}")
+        notebooks = [n for n in notebooks if n in only]
+    staging = build_dir / "src"
+    stamps_path = build_dir / STAMPS
+    stamps = json.loads(stamps_path.read_text()) if stamps_path.exists() else {}
+    parameters = {"profile": profile, "seed": seed}
+    runs = []
+    total_start = time.perf_counter()
+    for i, nb in enumerate(notebooks, 1):
+        dst = staging / nb
+        key = notebook_key(root, nb, parameters)
+        reason = "forced" if force else why_rerun(stamps.get(nb, {}).get("key"), key, dst)
+        if reason is None:
+            seconds = stamps[nb]["seconds"]
+            log(f"[{i}/{len(notebooks)}] {nb}: unchanged, reusing the executed copy "
+                f"({seconds:.1f} s when it ran)")
+            runs.append(NotebookRun(nb, seconds, True, ""))
+            continue
+        log(f"[{i}/{len(notebooks)}] {nb}: executing ({reason})")
+        start = time.perf_counter()
+        stamps.pop(nb, None)
+        try:
+            execute_notebook(root / nb, dst, parameters, env=_kernel_environment(build_dir))
+        finally:
+            stamps_path.parent.mkdir(parents=True, exist_ok=True)
+            stamps_path.write_text(json.dumps(stamps, indent=1))
+        seconds = time.perf_counter() - start
+        log(f"[{i}/{len(notebooks)}] {nb}: done in {seconds:.1f} s")
+        stamps[nb] = {"key": key, "seconds": seconds}
+        stamps_path.write_text(json.dumps(stamps, indent=1))
+        runs.append(NotebookRun(nb, seconds, False, reason))
+    log(f"notebooks: {sum(r.seconds for r in runs):.1f} s of notebook time, "
+        f"{time.perf_counter() - total_start:.1f} s wall")
+    return runs
+
+
+def build_book(profile: str = "full", build_dir: Path | None = None, seed: int = 0,
+               only: list[str] | None = None, force: bool = False, root: Path = ROOT,
+               log=print) -> Path:
+    """Execute the notebooks and build the HTML; returns the path of ``index.html``."""
+    check_profile(profile)
+    build_dir = Path(build_dir) if build_dir else root / "_build" / profile
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    if only:
+        toc = restrict_toc(toc, {str(Path(o)) for o in only})
+    stage_sources(build_dir / "src", root, toc)
+    start = time.perf_counter()
+    runs = run_notebooks(profile, build_dir, seed, only, force, root, log)
+    generated = build_dir / "src" / "book" / "generated"
+    generated.mkdir(parents=True, exist_ok=True)
+    (generated / "runtimes.md").write_text(runtime_table(runs, profile, seed))
+    log("building the HTML with jupyter-book (-W --keep-going) ...")
+    jb = Path(sys.executable).parent / "jupyter-book"
+    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(build_dir / "src"),
+           "--path-output", str(build_dir), "-W", "--keep-going", "--quiet"]
+    t0 = time.perf_counter()
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout[-20000:] + result.stderr[-20000:])
+        raise RuntimeError(f"jupyter-book build failed (exit {result.returncode}); see the "
+                           f"warnings above")
+    log(f"jupyter-book build: {time.perf_counter() - t0:.1f} s; "
+        f"total {time.perf_counter() - start:.1f} s")
+    index = build_dir / "_build" / "html" / "index.html"
+    log(f"The book is at {index}")
+    return index
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m midlib.pipeline", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_ in (("book", "execute the notebooks and build the HTML"),
+                        ("notebooks", "execute the notebooks only")):
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("--profile", default=os.environ.get("PROFILE", "full"),
+                       help=f"one of {', '.join(PROFILES)} (default: $PROFILE or full)")
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--build-dir", type=Path, default=None,
+                       help="output folder (default: _build/<profile>)")
+        p.add_argument("--only", nargs="+", default=None, metavar="NOTEBOOK",
+                       help="only these notebooks (e.g. notebooks/data.ipynb)")
+        p.add_argument("--force", action="store_true", help="re-execute even unchanged notebooks")
+    args = parser.parse_args(argv)
+    try:
+        check_profile(args.profile)
+        if args.command == "book":
+            build_book(args.profile, args.build_dir, args.seed, args.only, args.force)
+        else:
+            build_dir = args.build_dir or ROOT / "_build" / args.profile
+            stage_sources(build_dir / "src")
+            run_notebooks(args.profile, build_dir, args.seed, args.only, args.force)
+    except (NotebookFailed, ValueError, FileNotFoundError, RuntimeError) as err:
+        print(f"\nerror: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
