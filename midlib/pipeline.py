@@ -167,7 +167,8 @@ def _kernel_environment(build_dir: Path) -> dict[str, str]:
     startup = ipython_dir / "profile_default" / "startup"
     startup.mkdir(parents=True, exist_ok=True)
     (startup / "00-midlib.py").write_text(KERNEL_STARTUP)
-    return {"MPLBACKEND": "Agg", "IPYTHONDIR": str(ipython_dir)}
+    # No MPLBACKEND here: the kernel's inline backend is what renders glued figures as images.
+    return {"IPYTHONDIR": str(ipython_dir)}
 
 
 def execute_notebook(src: Path, dst: Path, parameters: dict, timeout: int = 1800,

@@ -1,0 +1,208 @@
+"""Differentially private least squares: the functional mechanism (Zhang et al. 2012).
+
+The least-squares objective of a data set is a quadratic polynomial in the weights,
+
+    sum_i (y_i - w' x_i)^2 = sum_i y_i^2 - 2 (sum_i y_i x_i)' w + w' (sum_i x_i x_i') w,
+
+so it is determined by the coefficients of its monomials: ``m_j = sum_i y_i x_ij`` (the linear
+ones) and ``M_jk = sum_i x_ij x_ik`` for j <= k (the quadratic ones). The functional mechanism
+adds Laplace noise to these coefficients and minimises the noisy polynomial; everything after
+the noise is post-processing, so the weights are epsilon-DP.
+
+Sensitivity (replace-one neighbours, the chapter "MID for linear regression" derives it): with
+features in [0, 1]^d and labels in [0, 1], every monomial value of one record lies in [0, c]
+with c = 1 for ``x_j x_k`` (j <= k) and ``y x_j``; the difference of two non-negative numbers in
+[0, c] is at most c. Counting the coefficients as the optimiser sees them (``2 M_jk`` for
+j < k, ``M_jj`` and ``2 m_j``), the L1 change of the coefficient vector when one record is
+replaced is at most
+
+    d^2 + 2 d                      without an intercept,
+    d^2 + 4 d + 2                  with an intercept (a constant feature 1, whose square is the
+                                   same n for every data set and is left out).
+
+This is tighter than Zhang et al.'s 2 (1 + d)^2, which is stated for features in a unit ball and
+labels in [-1, 1] (where differences of signed values can double). The noisy quadratic form may
+be indefinite; as in Zhang et al. (Section 5), its non-positive eigen-directions are trimmed
+(post-processing, no privacy cost), and an optional ridge term is added before trimming.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = ["FunctionalMechanismRegression", "functional_mechanism_sensitivity", "check_unit_bounds"]
+
+def _as_generator(random_state):
+    """None -> a fresh Generator; an int -> default_rng(int); a Generator or RandomState as is."""
+    if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)):
+        if random_state is not None and random_state < 0:
+            raise ValueError(f"random_state must be a non-negative integer, got {random_state}")
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
+        return random_state
+    raise TypeError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}")
+
+
+
+def functional_mechanism_sensitivity(d: int, fit_intercept: bool = True) -> float:
+    """L1 sensitivity of the least-squares coefficient vector for x in [0, 1]^d, y in [0, 1]
+    under replace-one neighbours: ``d^2 + 4d + 2`` with an intercept, ``d^2 + 2d`` without."""
+    if not isinstance(d, (numbers.Integral, np.integer)) or d < 1:
+        raise ValueError(f"d must be a positive integer, got {d!r}")
+    return float(d * d + 4 * d + 2) if fit_intercept else float(d * d + 2 * d)
+
+
+def check_unit_bounds(X: np.ndarray, y: np.ndarray | None = None, tol: float = 1e-9) -> None:
+    """Raise a ValueError if a feature lies outside [0, 1] or a label outside [0, 1].
+
+    The privacy guarantee of the functional mechanism holds only for data inside the declared
+    bounds, so data outside them are refused rather than silently clipped.
+    """
+    if X.size and (X.min() < -tol or X.max() > 1 + tol):
+        bad = np.argwhere((X < -tol) | (X > 1 + tol))[0]
+        raise ValueError(
+            f"features must lie in [0, 1] for the privacy guarantee; X[{bad[0]}, {bad[1]}] = "
+            f"{X[bad[0], bad[1]]!r}. Scale them first (e.g. TabularTask.encode, or MinMaxScaler "
+            "with bounds fixed in advance from public knowledge, not from the data)."
+        )
+    if y is not None and y.size and (y.min() < -tol or y.max() > 1 + tol):
+        i = int(np.argmax((y < -tol) | (y > 1 + tol)))
+        raise ValueError(
+            f"labels must lie in [0, 1] for the privacy guarantee; y[{i}] = {y[i]!r}. Scale them "
+            "with bounds fixed in advance (e.g. TabularTask.y(scaled=True))."
+        )
+
+
+class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
+    """epsilon-DP linear regression by the functional mechanism (Zhang et al. 2012).
+
+    Parameters
+    ----------
+    epsilon : privacy budget, > 0 (pure epsilon-DP, replace-one neighbours).
+    fit_intercept : whether to fit an intercept (a constant feature; it costs sensitivity).
+    random_state : seed or Generator for the Laplace noise.
+    ridge : a ridge penalty ``ridge * ||w||^2`` added to the noisy objective (post-processing,
+        no privacy cost; 0 reproduces the plain mechanism with spectral trimming).
+    clip_predictions : clip predictions to the label range [0, 1] (post-processing).
+
+    Fitted attributes: ``coef_``, ``intercept_``, ``sensitivity_`` (L1), ``noise_scale_``
+    (Laplace scale ``sensitivity_ / epsilon``), ``epsilon_`` (the epsilon achieved),
+    ``n_trimmed_`` (eigen-directions removed), ``n_features_in_``.
+    """
+
+    def __init__(self, epsilon: float = 1.0, fit_intercept: bool = True, random_state=None,
+                 ridge: float = 0.0, clip_predictions: bool = True):
+        self.epsilon = epsilon
+        self.fit_intercept = fit_intercept
+        self.random_state = random_state
+        self.ridge = ridge
+        self.clip_predictions = clip_predictions
+
+    # -- validation ------------------------------------------------------------------------------
+    def _check_params(self):
+        eps = self.epsilon
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not np.isfinite(eps) or eps <= 0:
+            raise ValueError(f"epsilon must be a finite number > 0, got {eps!r}")
+        if not isinstance(self.ridge, numbers.Real) or not np.isfinite(self.ridge) or self.ridge < 0:
+            raise ValueError(f"ridge must be a finite number >= 0, got {self.ridge!r}")
+
+    # -- the mechanism ---------------------------------------------------------------------------
+    def _augment(self, X):
+        return np.hstack([np.ones((X.shape[0], 1)), X]) if self.fit_intercept else X
+
+    def exact_coefficients(self, X, y):
+        """The coefficient vector of the least-squares polynomial that the mechanism perturbs:
+        ``2 m_j`` (linear), then ``M_jj`` and ``2 M_jk`` for j < k over the upper triangle (with
+        an intercept the constant ``M_00 = n`` is left out). Returns (vector, mask of the upper
+        triangle entries it covers)."""
+        Xa = self._augment(np.asarray(X, dtype=float))
+        y = np.asarray(y, dtype=float)
+        p = Xa.shape[1]
+        M = Xa.T @ Xa
+        m = Xa.T @ y
+        iu = np.triu_indices(p)
+        scale = np.where(iu[0] == iu[1], 1.0, 2.0)
+        quad = scale * M[iu]
+        keep = np.ones(len(quad), dtype=bool)
+        if self.fit_intercept:
+            keep[0] = False  # (0, 0): the constant n
+        return np.concatenate([2.0 * m, quad[keep]]), (iu, scale, keep)
+
+    def noisy_coefficients(self, X, y, rng=None):
+        """One draw of the mechanism's output: the exact coefficients plus Laplace noise of
+        scale ``sensitivity / epsilon`` on each (the epsilon-DP release)."""
+        self._check_params()
+        coefs, _ = self.exact_coefficients(X, y)
+        d = np.asarray(X).shape[1]
+        b = functional_mechanism_sensitivity(d, self.fit_intercept) / self.epsilon
+        rng = _as_generator(self.random_state) if rng is None else rng
+        return coefs + rng.laplace(0.0, b, size=coefs.shape)
+
+    def _solve(self, coefs, n, p):
+        """Minimise the polynomial(s) with coefficient vector(s) ``coefs`` (post-processing):
+        ``coefs`` (k,) or (m, k) -> weights (p,) or (m, p), and the number of trimmed directions."""
+        coefs = np.asarray(coefs, dtype=float)
+        single = coefs.ndim == 1
+        coefs = np.atleast_2d(coefs)
+        lin = coefs[:, :p] / 2.0
+        iu = np.triu_indices(p)
+        scale = np.where(iu[0] == iu[1], 1.0, 2.0)
+        quad = np.empty((coefs.shape[0], len(iu[0])))
+        if self.fit_intercept:
+            quad[:, 0] = n
+            quad[:, 1:] = coefs[:, p:]
+        else:
+            quad[:] = coefs[:, p:]
+        M = np.zeros((coefs.shape[0], p, p))
+        M[:, iu[0], iu[1]] = quad / scale
+        M = M + np.triu(M, 1).transpose(0, 2, 1)
+        M = M + self.ridge * np.eye(p)
+        vals, vecs = np.linalg.eigh(M)
+        tol = np.maximum(1e-12, 1e-12 * np.abs(vals).max(axis=1, keepdims=True))
+        pos = vals > tol
+        proj = np.einsum("mji,mj->mi", vecs, lin)           # V' m
+        proj = np.where(pos, proj / np.where(pos, vals, 1.0), 0.0)
+        w = np.einsum("mij,mj->mi", vecs, proj)
+        trimmed = (~pos).sum(axis=1)
+        return (w[0], int(trimmed[0])) if single else (w, trimmed)
+
+    def sample_weights(self, X, y, size: int, random_state=None) -> np.ndarray:
+        """``size`` independent runs of the mechanism on (X, y): an array (size, p) of fitted
+        weights (intercept first when ``fit_intercept``), for auditing the privacy claim."""
+        self._check_params()
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y, dtype=float)
+        check_unit_bounds(X, y)
+        coefs, _ = self.exact_coefficients(X, y)
+        b = functional_mechanism_sensitivity(X.shape[1], self.fit_intercept) / self.epsilon
+        rng = _as_generator(random_state)
+        noisy = coefs[None, :] + rng.laplace(0.0, b, size=(size, len(coefs)))
+        return self._solve(noisy, X.shape[0], X.shape[1] + int(bool(self.fit_intercept)))[0]
+
+    def fit(self, X, y):
+        self._check_params()
+        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        check_unit_bounds(X, y)
+        rng = _as_generator(self.random_state)
+        n, d = X.shape
+        noisy = self.noisy_coefficients(X, y, rng=rng)
+        p = d + int(bool(self.fit_intercept))
+        w, self.n_trimmed_ = self._solve(noisy, n, p)
+        if self.fit_intercept:
+            self.intercept_, self.coef_ = float(w[0]), w[1:]
+        else:
+            self.intercept_, self.coef_ = 0.0, w
+        self.sensitivity_ = functional_mechanism_sensitivity(d, self.fit_intercept)
+        self.noise_scale_ = self.sensitivity_ / self.epsilon
+        self.epsilon_ = float(self.epsilon)
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        out = X @ self.coef_ + self.intercept_
+        return np.clip(out, 0.0, 1.0) if self.clip_predictions else out

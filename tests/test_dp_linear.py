@@ -1,0 +1,147 @@
+"""Tests of the functional mechanism (midlib.defenses.dp_linear)."""
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.base import clone
+from sklearn.linear_model import LinearRegression
+
+from midlib import datasets
+from midlib.defenses.dp_linear import (FunctionalMechanismRegression,
+                                       functional_mechanism_sensitivity)
+
+
+def _data(n=200, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, d))
+    y = np.clip(0.2 + X @ rng.uniform(0, 0.25, d) + rng.normal(0, 0.05, n), 0, 1)
+    return X, y
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_sensitivity_is_the_max_over_the_box(d, fit_intercept):
+    """The derived L1 sensitivity equals the largest change of the coefficient vector when one
+    record is replaced: attained at vertices of [0,1]^(d+1), never exceeded at random points."""
+    fm = FunctionalMechanismRegression(1.0, fit_intercept=fit_intercept)
+    rng = np.random.default_rng(d)
+    base_X, base_y = rng.random((5, d)), rng.random(5)
+
+    def coef(x, y):
+        X = np.vstack([base_X, x])
+        return fm.exact_coefficients(X, np.append(base_y, y))[0]
+
+    vertices = [np.array(v, dtype=float) for v in itertools.product([0, 1], repeat=d + 1)]
+    worst = max(np.abs(coef(a[:d], a[d]) - coef(b[:d], b[d])).sum()
+                for a, b in itertools.combinations(vertices, 2))
+    delta = functional_mechanism_sensitivity(d, fit_intercept)
+    assert worst == pytest.approx(delta)
+    pts = rng.random((400, d + 1))
+    diffs = [np.abs(coef(a[:d], a[d]) - coef(b[:d], b[d])).sum() for a, b in zip(pts[:200], pts[200:])]
+    assert max(diffs) <= delta + 1e-12
+
+
+def _audit(epsilon_run, epsilon_claim, n_samples=60000, n_bins=10, confidence=0.99, seed=0):
+    """Largest lower confidence bound of the privacy loss log P(S in B | D) / P(S in B | D')
+    over bins B of the fitted slope S, for the worst-case neighbours D, D' (one record (0, 0)
+    replaced by (1, 1)); Clopper-Pearson intervals, Bonferroni over bins and directions."""
+    X = np.array([[0.0], [0.3], [0.6], [0.9]])
+    y = np.array([0.0, 0.4, 0.5, 0.8])
+    X2, y2 = X.copy(), y.copy()
+    X2[0], y2[0] = 1.0, 1.0
+    fm = FunctionalMechanismRegression(epsilon_run)
+    a = fm.sample_weights(X, y, n_samples, random_state=seed)[:, 1]
+    b = fm.sample_weights(X2, y2, n_samples, random_state=seed + 1)[:, 1]
+    edges = np.quantile(np.concatenate([a, b]), np.linspace(0, 1, n_bins + 1)[1:-1])
+    ca = np.bincount(np.searchsorted(edges, a), minlength=n_bins)
+    cb = np.bincount(np.searchsorted(edges, b), minlength=n_bins)
+    alpha = (1 - confidence) / (2 * n_bins)
+    worst = -np.inf
+    for k1, k2 in ((ca, cb), (cb, ca)):
+        lo = stats.beta.ppf(alpha / 2, k1, n_samples - k1 + 1)
+        hi = stats.beta.ppf(1 - alpha / 2, k2 + 1, n_samples - k2)
+        worst = max(worst, float(np.max(np.log(lo / hi))))
+    return worst
+
+
+def test_privacy_loss_within_epsilon():
+    """An empirical audit: no bin shows a privacy loss above epsilon at 99 % confidence."""
+    for eps in (0.5, 2.0):
+        assert _audit(eps, eps) <= eps
+
+
+def test_audit_detects_a_mechanism_with_too_little_noise():
+    """The audit has power: a mechanism run at 20x the claimed epsilon is caught."""
+    assert _audit(20.0, 1.0) > 1.0
+
+
+def test_utility_approaches_least_squares():
+    X, y = _data(500, 4)
+    ols = LinearRegression().fit(X, y)
+    mse_ols = np.mean((ols.predict(X) - y) ** 2)
+    fm = FunctionalMechanismRegression(1e7, random_state=0).fit(X, y)
+    np.testing.assert_allclose(fm.coef_, ols.coef_, atol=1e-3)
+    assert fm.intercept_ == pytest.approx(ols.intercept_, abs=1e-3)
+    mse = {eps: np.mean([np.mean((FunctionalMechanismRegression(eps, random_state=s).fit(X, y)
+                                  .predict(X) - y) ** 2) for s in range(20)])
+           for eps in (1.0, 30.0, 1e3, 1e5)}
+    assert mse[1.0] > mse[30.0] > mse[1e3] >= mse[1e5] - 1e-6
+    assert mse[1e5] == pytest.approx(mse_ols, rel=0.01)
+
+
+def test_fitted_attributes_and_determinism():
+    X, y = _data()
+    a = FunctionalMechanismRegression(2.0, random_state=3).fit(X, y)
+    b = FunctionalMechanismRegression(2.0, random_state=3).fit(X, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    assert a.sensitivity_ == 3 ** 2 + 4 * 3 + 2
+    assert a.noise_scale_ == pytest.approx(a.sensitivity_ / 2.0)
+    assert a.epsilon_ == 2.0
+    assert np.all((a.predict(X) >= 0) & (a.predict(X) <= 1))
+    c = clone(a)
+    assert c.get_params() == a.get_params()
+
+
+@pytest.mark.parametrize("eps", [0, -1, float("nan"), float("inf"), "1", True])
+def test_bad_epsilon(eps):
+    X, y = _data()
+    with pytest.raises(ValueError, match="epsilon"):
+        FunctionalMechanismRegression(eps).fit(X, y)
+
+
+def test_data_outside_bounds_and_nan():
+    X, y = _data()
+    with pytest.raises(ValueError, match=r"features must lie in \[0, 1\]"):
+        FunctionalMechanismRegression(1.0).fit(X * 2, y)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 1\]"):
+        FunctionalMechanismRegression(1.0).fit(X, y - 0.5)
+    Xn = X.copy()
+    Xn[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        FunctionalMechanismRegression(1.0).fit(Xn, y)
+    with pytest.raises(ValueError, match="ridge"):
+        FunctionalMechanismRegression(1.0, ridge=-1).fit(X, y)
+
+
+def test_diffprivlib_cross_check():
+    """Where diffprivlib imports (it does not with scikit-learn 1.9), its LinearRegression with
+    symmetric bounds should reach a similar error at a large epsilon."""
+    dpl = pytest.importorskip("diffprivlib.models")
+    X, y = _data(2000, 2)
+    ours = np.mean((FunctionalMechanismRegression(1e4, random_state=0).fit(X, y).predict(X) - y) ** 2)
+    theirs_model = dpl.LinearRegression(epsilon=1e4, bounds_X=(0, 1), bounds_y=(0, 1), random_state=0)
+    theirs = np.mean((theirs_model.fit(X, y).predict(X) - y) ** 2)
+    assert ours == pytest.approx(theirs, rel=0.2)
+
+
+@pytest.mark.skipif(not datasets.available("iwpc"), reason="IWPC data file not available")
+def test_iwpc_dp_mse_falls_with_epsilon():
+    task = datasets.load_iwpc()
+    X, y = task.encode(), task.y(scaled=True)
+    mse = {eps: np.mean([np.mean((FunctionalMechanismRegression(eps, random_state=s).fit(X, y)
+                                  .predict(X) - y) ** 2) for s in range(5)])
+           for eps in (3.0, 100.0, 1e4)}
+    assert mse[3.0] > mse[100.0] > mse[1e4]
+    assert mse[1e4] < 0.0135  # least squares reaches 0.0128 on the scaled dose
