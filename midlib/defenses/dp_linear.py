@@ -1,6 +1,6 @@
 """Differentially private least squares: the functional mechanism (Zhang et al. 2012).
 
-The least-squares objective of a data set is a quadratic polynomial in the weights,
+The least-squares objective of a data set is a quadratic polynomial in the weights::
 
     sum_i (y_i - w' x_i)^2 = sum_i y_i^2 - 2 (sum_i y_i x_i)' w + w' (sum_i x_i x_i') w,
 
@@ -14,7 +14,7 @@ features in [0, 1]^d and labels in [0, 1], every monomial value of one record li
 with c = 1 for ``x_j x_k`` (j <= k) and ``y x_j``; the difference of two non-negative numbers in
 [0, c] is at most c. Counting the coefficients as the optimiser sees them (``2 M_jk`` for
 j < k, ``M_jj`` and ``2 m_j``), the L1 change of the coefficient vector when one record is
-replaced is at most
+replaced is at most::
 
     d^2 + 2 d                      without an intercept,
     d^2 + 4 d + 2                  with an intercept (a constant feature 1, whose square is the
@@ -89,9 +89,14 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         no privacy cost; 0 reproduces the plain mechanism with spectral trimming).
     clip_predictions : clip predictions to the label range [0, 1] (post-processing).
 
-    Fitted attributes: ``coef_``, ``intercept_``, ``sensitivity_`` (L1), ``noise_scale_``
-    (Laplace scale ``sensitivity_ / epsilon``), ``epsilon_`` (the epsilon achieved),
-    ``n_trimmed_`` (eigen-directions removed), ``n_features_in_``.
+    Attributes
+    ----------
+    coef_, intercept_ : the private weights.
+    sensitivity_ : the L1 sensitivity of the perturbed coefficients.
+    noise_scale_ : the Laplace scale ``sensitivity_ / epsilon``.
+    epsilon_ : the epsilon achieved.
+    n_trimmed_ : eigen-directions removed.
+    n_features_in_ : number of features.
     """
 
     def __init__(self, epsilon: float = 1.0, fit_intercept: bool = True, random_state=None,

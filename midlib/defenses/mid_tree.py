@@ -418,7 +418,7 @@ class MIDDecisionTreeClassifier(_TreePredictorMixin, ClassifierMixin, BaseEstima
 
     Fits scikit-learn's ``DecisionTreeClassifier`` (the *base tree*, grown with ``criterion``,
     ``max_depth``, ``min_samples_split``, ``min_samples_leaf``, ``max_features`` and
-    ``random_state``), then replaces it by its pruning that minimises, on the training data,
+    ``random_state``), then replaces it by its pruning that minimises, on the training data::
 
         J_lam(T) = sum_l p(l) (1 - |phat_l|^2) + lam * I(X; Yhat)
 
@@ -438,8 +438,10 @@ class MIDDecisionTreeClassifier(_TreePredictorMixin, ClassifierMixin, BaseEstima
 
     Attributes
     ----------
-    tree_ : the pruned scikit-learn ``Tree``; base_tree_ : the unpruned one; classes_;
-    gini_, info_, objective_ : the terms of ``J_lam`` of the fitted tree on the training data;
+    tree_ : the pruned scikit-learn ``Tree``.
+    base_tree_ : the unpruned one.
+    classes_ : the class labels.
+    gini_, info_, objective_ : the terms of ``J_lam`` of the fitted tree on the training data.
     n_leaves_ : number of leaves.
     """
 
