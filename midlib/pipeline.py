@@ -183,6 +183,7 @@ def execute_notebook(src: Path, dst: Path, parameters: dict, timeout: int = 1800
         pm.execute_notebook(str(src), str(dst), parameters=parameters, cwd=str(src.parent),
                             kernel_name="python3", progress_bar=False, log_output=False,
                             execution_timeout=timeout)
+        _show_parameters_used(dst)
     except pm.PapermillExecutionError as err:
         raise NotebookFailed(
             f"{src} failed in cell {err.exec_count}: {err.ename}: {err.evalue}\n"
@@ -194,6 +195,20 @@ def execute_notebook(src: Path, dst: Path, parameters: dict, timeout: int = 1800
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def _show_parameters_used(path: Path) -> None:
+    """In the executed copy, hide the source's default ``parameters`` cell and keep the cell
+    papermill injected, so that the page shows the parameters this build actually used."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    if any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells):
+        for cell in nb.cells:
+            tags = cell.metadata.get("tags", [])
+            if "parameters" in tags and "remove-cell" not in tags:
+                cell.metadata["tags"] = tags + ["remove-cell"]
+        nbformat.write(nb, path)
 
 
 def stage_sources(staging: Path, root: Path = ROOT, toc: dict | None = None) -> None:
