@@ -142,6 +142,11 @@ class TabularTask:
         to [0, 1], so every encoded feature lies in [0, 1] (the DP mechanisms rely on it).
     task : "regression" or "classification".
     target_bounds : (low, high) of the target for regression, used by :meth:`y` when scaled.
+    drop_first : one-hot encode categorical features with more than two values without their
+        first value (a reference level), so that the encoded design has full rank together with
+        an intercept. Least-squares solvers do not care, but mechanisms that add noise to
+        ``X'X`` (the functional mechanism) do: noise in a direction the data never vary in is
+        never averaged away. :meth:`with_encoding` returns a copy with another choice.
     """
 
     name: str
@@ -154,6 +159,7 @@ class TabularTask:
     task: str = "classification"
     target_bounds: tuple[float, float] | None = None
     description: str = ""
+    drop_first: bool = False
 
     def __post_init__(self):
         missing = [c for c in self.features + [self.target] if c not in self.frame.columns]
@@ -191,14 +197,15 @@ class TabularTask:
                 if len(values) == 2:
                     names.append(f"{col}={values[1]}")
                 else:
-                    names.extend(f"{col}={v}" for v in values)
+                    names.extend(f"{col}={v}" for v in values[1 if self.drop_first else 0:])
             else:
                 names.append(col)
         return names
 
     def encode(self, frame: pd.DataFrame | None = None) -> np.ndarray:
         """Numeric matrix in [0, 1]: numeric columns scaled by ``bounds``; a binary categorical
-        column as one 0/1 column (1 for its second value); others one-hot in ``categories`` order.
+        column as one 0/1 column (1 for its second value); others one-hot in ``categories`` order
+        (without the first value when ``drop_first``).
         """
         frame = self.frame if frame is None else frame
         blocks = []
@@ -216,7 +223,7 @@ class TabularTask:
                 if len(cats) == 2:
                     blocks.append(codes[:, None].astype(float))
                 else:
-                    blocks.append(np.eye(len(cats))[codes])
+                    blocks.append(np.eye(len(cats))[codes][:, 1 if self.drop_first else 0:])
             else:
                 low, high = self.bounds[col]
                 x = values.to_numpy(dtype=float)
@@ -224,6 +231,12 @@ class TabularTask:
                     raise ValueError(f"{self.name}: column {col!r} has missing values")
                 blocks.append(np.clip((x - low) / (high - low), 0.0, 1.0)[:, None])
         return np.hstack(blocks)
+
+    def with_encoding(self, drop_first: bool) -> "TabularTask":
+        """A copy of the task whose :meth:`encode` drops (or keeps) the reference level."""
+        from dataclasses import replace
+
+        return replace(self, drop_first=drop_first)
 
     def sensitive_columns(self) -> list[int]:
         """Indices of the encoded columns that carry the sensitive attribute."""

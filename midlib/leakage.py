@@ -125,7 +125,7 @@ def conditional_mutual_information(joint, base: float | None = None) -> np.ndarr
 
 def random_joint(shape, size: int, rng, concentration: float = 1.0) -> np.ndarray:
     """``size`` random joint distributions of the given shape (Dirichlet(concentration) on the
-    flattened table), shape (size, *shape)."""
+    flattened table), of shape ``(size, *shape)``."""
     rng = np.random.default_rng(rng)
     k = int(np.prod(shape))
     return rng.dirichlet(np.full(k, concentration), size=size).reshape((size, *shape))

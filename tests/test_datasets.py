@@ -205,3 +205,17 @@ def test_tabular_task_split_and_prior():
     with pytest.raises(ValueError, match="test_size"):
         task.split(1.5)
     assert task.encode(train).shape[0] == 750
+
+
+def test_drop_first_encoding_has_full_rank_with_an_intercept():
+    task = datasets.make_pharmacogenetic(2000, seed=0)
+    full = task.encode()
+    X1 = np.hstack([np.ones((len(full), 1)), full])
+    assert np.linalg.matrix_rank(X1) < X1.shape[1]  # one-hot groups sum to the intercept
+    reduced = task.with_encoding(drop_first=True)
+    Xr = reduced.encode()
+    assert Xr.shape[1] == full.shape[1] - 3  # race, vkorc1, cyp2c9 lose a column each
+    assert np.linalg.matrix_rank(np.hstack([np.ones((len(Xr), 1)), Xr])) == Xr.shape[1] + 1
+    assert len(reduced.feature_names()) == Xr.shape[1]
+    assert [reduced.feature_names()[i] for i in reduced.sensitive_columns()] == ["vkorc1=A/G", "vkorc1=A/A"]
+    assert not task.drop_first  # the original task is unchanged
