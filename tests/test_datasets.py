@@ -63,7 +63,8 @@ def test_olivetti_faces_orientation():
     assert faces.n_classes == 40 and (faces.target == np.arange(400) // 10).all()
     # Most images' nearest other image shows the same person.
     flat = faces.images.reshape(400, -1)
-    d = ((flat[:, None] - flat[None]) ** 2).sum(-1)
+    sq = (flat ** 2).sum(1)
+    d = sq[:, None] + sq[None] - 2 * flat @ flat.T
     np.fill_diagonal(d, np.inf)
     assert (faces.target[d.argmin(1)] == faces.target).mean() > 0.9
     # Transposing would swap the axes: the mean face is left-right symmetric, not top-bottom.
