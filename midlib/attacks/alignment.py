@@ -1,0 +1,120 @@
+"""Knowledge Alignment: Yang, Zhang, Chang and Liang (CCS 2019), black-box inversion by a decoder.
+
+The adversary holds auxiliary images, queries the target model f on them and trains an
+*inversion model* G that maps a prediction vector back to the image, minimising
+``||G(f(x)) - x||^2`` over the auxiliary set. Given the prediction vector of a victim's record,
+it outputs ``G(f(x_victim))``. Yang et al. also *truncate* the prediction vector to its top-m
+entries (the rest set to zero) to align the auxiliary and victim prediction distributions;
+``truncate`` does the same. For a stochastic (VIB) target each auxiliary image is queried
+``n_queries`` times, and the victim's vector is one draw, as a black-box user would see it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from midlib.nets import as_tensors, predict_proba
+
+
+def truncate_top(probs: np.ndarray, m: int | None) -> np.ndarray:
+    """Keep the ``m`` largest entries of each row and zero the rest (``m=None``: keep all)."""
+    probs = np.asarray(probs, dtype=np.float64)
+    if m is None or m >= probs.shape[1]:
+        return probs
+    if m < 1:
+        raise ValueError(f"truncate must be >= 1 or None, got {m}")
+    out = np.zeros_like(probs)
+    idx = np.argsort(-probs, axis=1, kind="stable")[:, :m]
+    rows = np.arange(len(probs))[:, None]
+    out[rows, idx] = probs[rows, idx]
+    return out
+
+
+@dataclass
+class KnowledgeAlignment:
+    """The inversion-model attack; :meth:`fit` trains the decoder, :meth:`invert` applies it.
+
+    hidden : widths of the decoder's hidden layers; epochs, lr, batch_size : its Adam training;
+    truncate : top-m truncation of prediction vectors (None: the full vector);
+    n_queries : queries of the target per auxiliary image (useful for stochastic targets);
+    log_input : feed log-probabilities (clipped at 1e-6) instead of probabilities, which spreads
+    the small entries that carry the "dark knowledge".
+    """
+
+    hidden: tuple = (256,)
+    epochs: int = 200
+    lr: float = 2e-3
+    batch_size: int = 64
+    truncate: int | None = None
+    n_queries: int = 1
+    log_input: bool = True
+    seed: int = 0
+
+    def _features(self, probs):
+        v = truncate_top(probs, self.truncate)
+        if self.log_input:
+            v = np.log(np.clip(v, 1e-6, 1.0))
+        return torch.as_tensor(v, dtype=torch.float32)
+
+    def query(self, model: nn.Module, images, seed: int = 0) -> np.ndarray:
+        """The target's prediction vectors on ``images`` (one draw each)."""
+        return predict_proba(model, images, n_samples=1, seed=seed)
+
+    def fit(self, model: nn.Module, aux_images) -> "KnowledgeAlignment":
+        """Query ``model`` on the auxiliary images and train the decoder on the pairs."""
+        if self.epochs < 1 or self.n_queries < 1 or self.batch_size < 1:
+            raise ValueError("epochs, n_queries and batch_size must be positive integers")
+        X = as_tensors(aux_images)
+        self.image_shape_ = tuple(X.shape[1:])
+        probs = np.concatenate([self.query(model, X, seed=self.seed + 1000 * q)
+                                for q in range(self.n_queries)])
+        inputs = self._features(probs)
+        targets = X.repeat(self.n_queries, *([1] * (X.ndim - 1))).flatten(1)
+        self.n_classes_ = probs.shape[1]
+        with torch.random.fork_rng():
+            torch.manual_seed(self.seed)
+            layers, width = [], self.n_classes_
+            for h in self.hidden:
+                layers += [nn.Linear(width, h), nn.ReLU()]
+                width = h
+            layers += [nn.Linear(width, targets.shape[1]), nn.Sigmoid()]
+            decoder = nn.Sequential(*layers)
+            opt = torch.optim.Adam(decoder.parameters(), lr=self.lr)
+            gen = torch.Generator().manual_seed(self.seed)
+            n = len(inputs)
+            losses = []
+            for _ in range(self.epochs):
+                perm = torch.randperm(n, generator=gen)
+                total = 0.0
+                for s in range(0, n, self.batch_size):
+                    idx = perm[s:s + self.batch_size]
+                    opt.zero_grad()
+                    loss = F.mse_loss(decoder(inputs[idx]), targets[idx])
+                    loss.backward()
+                    opt.step()
+                    total += float(loss.detach()) * len(idx)
+                losses.append(total / n)
+        self.decoder_ = decoder.eval()
+        self.loss_history_ = np.array(losses)
+        return self
+
+    @torch.no_grad()
+    def invert_vectors(self, probs) -> np.ndarray:
+        """Decode prediction vectors ``(n, n_classes)`` into images ``(n, *image_shape)``."""
+        if not hasattr(self, "decoder_"):
+            raise ValueError("call fit(model, aux_images) before invert")
+        probs = np.asarray(probs, dtype=np.float64)
+        if probs.ndim != 2 or probs.shape[1] != self.n_classes_:
+            raise ValueError(f"prediction vectors must have shape (n, {self.n_classes_}), "
+                             f"got {probs.shape}")
+        out = self.decoder_(self._features(probs))
+        return out.reshape(len(probs), *self.image_shape_).numpy()
+
+    def invert(self, model: nn.Module, victim_images, seed: int = 0) -> np.ndarray:
+        """Reconstruct each victim image from the target's prediction vector on it."""
+        return self.invert_vectors(self.query(model, victim_images, seed=seed))

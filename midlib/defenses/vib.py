@@ -1,0 +1,217 @@
+"""MID for neural networks: the variational information bottleneck (VIB) head.
+
+As in the official code of Wang, Zhang and Jia (AAAI 2021): encoder features ``h`` go through a
+linear layer to ``2k`` numbers; the first ``k`` are the mean ``mu``, the last ``k`` give the
+standard deviation ``std = softplus(raw - 5)``; the representation ``z = mu + std * eps`` with
+``eps ~ N(0, I)`` is *sampled in training and at inference* (the predictor is stochastic, which is
+what makes ``I(X; Yhat)`` finite and the regularizer meaningful); a linear classifier maps ``z``
+to logits. The loss is ``CE + beta * KL(N(mu, std^2) || N(0, I))``.
+
+Bound (proved in the book's chapter "MID for neural networks"): for any distribution of ``X``
+and any density ``r(z)``, ``I(X; Yhat) <= I(X; Z) <= E_x KL(q(z|x) || r(z))``. With ``r = N(0, I)``
+the right-hand side is the mean KL term of the loss, :func:`kl_bound_nats`.
+:func:`mutual_information_mc` estimates ``I(X; Z)`` itself for ``X`` uniform over a data set.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+#: The shift of the official code: std = softplus(raw - 5), so std starts near 0.0067.
+STD_SHIFT = 5.0
+
+
+class VIBHead(nn.Module):
+    """A stochastic bottleneck head: ``h -> (mu, std) -> z ~ N(mu, diag(std^2)) -> logits``.
+
+    Parameters
+    ----------
+    in_features : width of the features ``h`` from the backbone.
+    n_classes : number of classes.
+    k : dimension of the bottleneck ``z`` (64 by default).
+
+    After each forward pass, ``self.kl`` is the batch mean of ``KL(N(mu, std^2) || N(0, I))``
+    (a tensor with gradient, for the loss), ``self.kl_per_sample`` the per-record values, and
+    ``self.mu``, ``self.std``, ``self.z`` the last values. The sampling happens in ``train()`` and
+    ``eval()`` mode alike; seed ``torch`` for reproducible predictions.
+    """
+
+    def __init__(self, in_features: int, n_classes: int, k: int = 64):
+        super().__init__()
+        for name, value in (("in_features", in_features), ("n_classes", n_classes), ("k", k)):
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"VIBHead: {name} must be a positive integer, got {value!r}")
+        self.in_features, self.n_classes, self.k = int(in_features), int(n_classes), int(k)
+        self.encoder = nn.Linear(self.in_features, 2 * self.k)
+        self.classifier = nn.Linear(self.k, self.n_classes)
+        self.kl = None
+        self.kl_per_sample = None
+        self.mu = self.std = self.z = None
+
+    def encode(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The mean and standard deviation of q(z | x) for features ``h``."""
+        if h.ndim != 2 or h.shape[1] != self.in_features:
+            raise ValueError(
+                f"VIBHead expects features of shape (batch, {self.in_features}), got {tuple(h.shape)}"
+            )
+        raw = self.encoder(h)
+        mu = raw[:, : self.k]
+        std = F.softplus(raw[:, self.k:] - STD_SHIFT)
+        return mu, std
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        mu, std = self.encode(h)
+        z = mu + std * torch.randn_like(std)
+        self.mu, self.std, self.z = mu, std, z
+        self.kl_per_sample = gaussian_kl(mu, std)
+        self.kl = self.kl_per_sample.mean()
+        return self.classifier(z)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, n_classes={self.n_classes}, k={self.k}"
+
+
+def gaussian_kl(mu: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """``KL(N(mu, diag(std^2)) || N(0, I))`` for each row, in nats:
+    ``0.5 * sum(mu^2 + std^2 - 1 - log std^2)``."""
+    var = std.pow(2)
+    return 0.5 * (mu.pow(2) + var - 1.0 - torch.log(var)).sum(dim=1)
+
+
+def vib_loss(logits: torch.Tensor, y: torch.Tensor, kl: torch.Tensor, beta: float) -> torch.Tensor:
+    """Cross-entropy (batch mean) plus ``beta`` times the (batch-mean) KL term."""
+    if beta < 0 or not math.isfinite(beta):
+        raise ValueError(f"beta must be a finite number >= 0, got {beta}")
+    loss = F.cross_entropy(logits, y)
+    if beta > 0:
+        if kl is None:
+            raise ValueError("beta > 0 needs the KL term of a VIBHead (run the model forward first)")
+        loss = loss + beta * kl
+    return loss
+
+
+def find_vib(model: nn.Module) -> VIBHead:
+    """The :class:`VIBHead` inside ``model`` (the model itself if it is one)."""
+    if isinstance(model, VIBHead):
+        return model
+    heads = [m for m in model.modules() if isinstance(m, VIBHead)]
+    if not heads:
+        raise ValueError(
+            "this model has no VIBHead: build it with make_classifier(..., vib_k=k) to use MID"
+        )
+    if len(heads) > 1:
+        raise ValueError(f"this model has {len(heads)} VIBHeads; pass the head you mean")
+    return heads[0]
+
+
+def _as_tensor(X) -> torch.Tensor:
+    if isinstance(X, torch.Tensor):
+        t = X.detach().float()
+    else:
+        t = torch.as_tensor(np.asarray(X), dtype=torch.float32)
+    if t.ndim < 1 or len(t) == 0:
+        raise ValueError("X must hold at least one record")
+    if not torch.isfinite(t).all():
+        raise ValueError("X contains NaN or infinite values")
+    return t
+
+
+@torch.no_grad()
+def posterior(model_or_head: nn.Module, X, batch_size: int = 512) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(mu, std)`` of q(z | x) for every record of ``X``.
+
+    ``model_or_head`` is a model holding one :class:`VIBHead` (then ``X`` are its inputs) or a
+    head itself (then ``X`` are features).
+    """
+    head = find_vib(model_or_head)
+    X = _as_tensor(X)
+    was_training = model_or_head.training
+    model_or_head.eval()
+    mus, stds = [], []
+    try:
+        for start in range(0, len(X), batch_size):
+            model_or_head(X[start:start + batch_size])
+            mus.append(head.mu)
+            stds.append(head.std)
+    finally:
+        model_or_head.train(was_training)
+    return torch.cat(mus), torch.cat(stds)
+
+
+def kl_bound_nats(model_or_head: nn.Module, X) -> float:
+    """``E_x KL(q(z|x) || N(0, I))`` over the records of ``X`` (nats): an upper bound on
+    ``I(X; Z) >= I(X; Yhat)`` for ``X`` uniform over these records (and, in expectation, for
+    the distribution they are drawn from)."""
+    mu, std = posterior(model_or_head, X)
+    return float(gaussian_kl(mu.double(), std.double()).mean())
+
+
+def mutual_information_mc(model_or_head: nn.Module, X, n_z: int = 16, seed: int = 0,
+                          max_records: int | None = 1000) -> tuple[float, float]:
+    """Monte-Carlo estimate of ``I(X; Z)`` for ``X`` uniform over the records of ``X``.
+
+    With ``X`` uniform over N records the marginal of ``Z`` is the mixture
+    ``(1/N) sum_j q(z | x_j)``, so
+    ``I(X; Z) = E_i E_{z ~ q(.|x_i)} [log q(z | x_i) - log (1/N) sum_j q(z | x_j)]``
+    exactly; only the inner expectation over ``z`` is sampled (``n_z`` draws per record).
+    Returns ``(estimate, standard error)`` in nats. The estimate lies in ``[0, log N]``.
+    ``max_records`` caps N (a seeded subsample) to keep the N x N x k computation small.
+    """
+    if n_z < 1:
+        raise ValueError(f"n_z must be >= 1, got {n_z}")
+    mu, std = posterior(model_or_head, X)
+    mu, std = mu.double(), std.double()
+    gen = torch.Generator().manual_seed(int(seed))
+    if max_records is not None and len(mu) > max_records:
+        keep = torch.randperm(len(mu), generator=gen)[:max_records]
+        mu, std = mu[keep], std[keep]
+    n, k = mu.shape
+    log_std = torch.log(std)
+    terms = []
+    for _ in range(n_z):
+        z = mu + std * torch.randn(mu.shape, generator=gen, dtype=mu.dtype)  # (n, k)
+        # log q(z_i | x_j) for all i, j: (n, n)
+        diff = (z[:, None, :] - mu[None, :, :]) / std[None, :, :]
+        log_q = -0.5 * diff.pow(2).sum(-1) - log_std.sum(-1)[None, :] - 0.5 * k * math.log(2 * math.pi)
+        own = log_q.diagonal()
+        mix = torch.logsumexp(log_q, dim=1) - math.log(n)
+        terms.append(own - mix)
+    per_record = torch.stack(terms).mean(0)  # average over z draws, one value per record
+    est = float(per_record.mean())
+    se = float(per_record.std(unbiased=True) / math.sqrt(n)) if n > 1 else float("nan")
+    return est, se
+
+
+@torch.no_grad()
+def label_mutual_information(model: nn.Module, X, n_draws: int = 256, seed: int = 0) -> float:
+    """Plug-in estimate of ``I(X; Yhat)`` (nats) for ``X`` uniform over the records of ``X`` and
+    ``Yhat`` the label a stochastic model outputs (the argmax of one draw of its logits):
+    ``H(mean_x p(.|x)) - mean_x H(p(.|x))`` with ``p(.|x)`` the frequencies over ``n_draws``
+    draws. The plug-in conditional entropy is biased low by at most about
+    ``(n_classes - 1) / (2 n_draws)`` nats, so the estimate may exceed the truth by that much."""
+    if n_draws < 1:
+        raise ValueError(f"n_draws must be >= 1, got {n_draws}")
+    X = _as_tensor(X)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            counts = None
+            for _ in range(n_draws):
+                labels = model(X).argmax(1)
+                onehot = F.one_hot(labels, num_classes=model(X[:1]).shape[1]).double()
+                counts = onehot if counts is None else counts + onehot
+    finally:
+        model.train(was_training)
+    p = counts / n_draws
+
+    def entropy(q):
+        return -(q * torch.log(torch.where(q > 0, q, torch.ones_like(q)))).sum(-1)
+
+    return float(entropy(p.mean(0)) - entropy(p).mean())

@@ -1,0 +1,140 @@
+"""The VIB head (MID for neural networks): shapes, the KL term, the loss and the I(X; Z) bound."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.distributions import Normal, kl_divergence
+
+from midlib.defenses.vib import (STD_SHIFT, VIBHead, find_vib, gaussian_kl, kl_bound_nats,
+                                 mutual_information_mc, posterior, vib_loss)
+from midlib.nets import make_classifier
+
+torch.set_num_threads(2)
+
+
+def test_shapes_and_stored_values():
+    torch.manual_seed(0)
+    head = VIBHead(10, 3, k=4)
+    h = torch.randn(7, 10)
+    logits = head(h)
+    assert logits.shape == (7, 3)
+    assert head.mu.shape == head.std.shape == head.z.shape == (7, 4)
+    assert head.kl.shape == () and head.kl_per_sample.shape == (7,)
+    raw = head.encoder(h)
+    assert torch.allclose(head.mu, raw[:, :4])
+    assert torch.allclose(head.std, F.softplus(raw[:, 4:] - STD_SHIFT))
+    assert (head.std > 0).all()
+
+
+def test_sampling_in_eval_mode_too():
+    torch.manual_seed(0)
+    head = VIBHead(5, 2, k=3).eval()
+    with torch.no_grad():
+        head.encoder.bias[3:] = 10.0  # large std so that draws differ visibly
+        h = torch.randn(4, 5)
+        a, b = head(h), head(h)
+    assert not torch.allclose(a, b), "the VIB predictor must stay stochastic at inference"
+
+
+def test_kl_against_closed_form_of_torch_distributions():
+    torch.manual_seed(1)
+    mu, std = torch.randn(6, 5), torch.rand(6, 5) + 0.1
+    ours = gaussian_kl(mu, std)
+    ref = kl_divergence(Normal(mu, std), Normal(torch.zeros(5), torch.ones(5))).sum(1)
+    assert torch.allclose(ours, ref, atol=1e-5)
+    # and against the hand formula for one record
+    m, s = mu[0].double(), std[0].double()
+    hand = 0.5 * float((m ** 2 + s ** 2 - 1 - 2 * torch.log(s)).sum())
+    assert math.isclose(float(ours[0]), hand, rel_tol=1e-5)
+    assert float(gaussian_kl(torch.zeros(1, 3), torch.ones(1, 3))) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_head_kl_is_batch_mean_of_closed_form():
+    torch.manual_seed(2)
+    head = VIBHead(8, 4, k=6)
+    head(torch.randn(9, 8))
+    assert torch.allclose(head.kl, gaussian_kl(head.mu, head.std).mean())
+
+
+def test_vib_loss_is_ce_plus_beta_kl():
+    torch.manual_seed(3)
+    head = VIBHead(8, 4, k=6)
+    x, y = torch.randn(9, 8), torch.randint(0, 4, (9,))
+    logits = head(x)
+    ce = F.cross_entropy(logits, y)
+    assert torch.allclose(vib_loss(logits, y, head.kl, 0.0), ce)
+    assert torch.allclose(vib_loss(logits, y, head.kl, 0.5), ce + 0.5 * head.kl)
+    vib_loss(logits, y, head.kl, 0.5).backward()
+    assert head.encoder.weight.grad is not None
+    with pytest.raises(ValueError, match="beta"):
+        vib_loss(logits, y, head.kl, -1.0)
+    with pytest.raises(ValueError, match="KL"):
+        vib_loss(logits, y, None, 0.1)
+
+
+def test_kl_bound_nats_on_a_model():
+    torch.manual_seed(4)
+    model = make_classifier((6,), 3, hidden=(8,), vib_k=4, seed=0)
+    X = torch.randn(20, 6)
+    mu, std = posterior(model, X)
+    assert kl_bound_nats(model, X) == pytest.approx(float(gaussian_kl(mu, std).mean()), rel=1e-5)
+    with pytest.raises(ValueError, match="VIBHead"):
+        kl_bound_nats(make_classifier((6,), 3, hidden=(8,)), X)
+
+
+def test_mi_estimate_limits_and_bound():
+    # identical posteriors: I(X; Z) = 0
+    head = VIBHead(3, 2, k=2)
+    with torch.no_grad():
+        head.encoder.weight.zero_()
+        head.encoder.bias.zero_()
+        head.encoder.bias[2:] = 5.0 + math.log(math.e - 1)  # softplus(...) = 1
+    est, se = mutual_information_mc(head, torch.randn(30, 3), n_z=8)
+    assert abs(est) < 1e-9
+    # well separated posteriors: I(X; Z) = log N
+    head2 = VIBHead(3, 2, k=2)
+    with torch.no_grad():
+        head2.encoder.weight.zero_()
+        head2.encoder.weight[:2, :] = torch.eye(3)[:2] * 100  # mu = 100 * x[:2]
+        head2.encoder.bias.zero_()
+    X = torch.randn(25, 3)
+    est2, _ = mutual_information_mc(head2, X, n_z=4)
+    assert est2 == pytest.approx(math.log(25), abs=1e-3)
+    # the KL bound holds for a trained-looking random head with moderate std
+    torch.manual_seed(5)
+    head3 = VIBHead(4, 2, k=3)
+    with torch.no_grad():
+        head3.encoder.bias[3:] = 5.5
+    X3 = torch.randn(60, 4)
+    est3, se3 = mutual_information_mc(head3, X3, n_z=32)
+    assert 0 <= est3 <= math.log(60) + 1e-9
+    assert est3 <= kl_bound_nats(head3, X3) + 3 * se3
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="k must be"):
+        VIBHead(4, 2, k=0)
+    head = VIBHead(4, 2, k=2)
+    with pytest.raises(ValueError, match="shape"):
+        head(torch.randn(3, 5))
+    with pytest.raises(ValueError, match="NaN"):
+        kl_bound_nats(head, np.full((3, 4), np.nan))
+    with pytest.raises(ValueError, match="n_z"):
+        mutual_information_mc(head, torch.randn(3, 4), n_z=0)
+    assert find_vib(head) is head
+
+
+def test_label_mutual_information():
+    from midlib.defenses.vib import label_mutual_information
+    torch.manual_seed(0)
+    model = make_classifier((4,), 3, hidden=(8,), vib_k=2, seed=0)
+    X = torch.randn(50, 4)
+    i_y = label_mutual_information(model, X, n_draws=64)
+    assert 0 <= i_y <= math.log(3) + 1e-9
+    # a head whose z ignores x: Yhat independent of X
+    with torch.no_grad():
+        model.head.encoder.weight.zero_()
+    assert label_mutual_information(model, X, n_draws=64) < 0.05
