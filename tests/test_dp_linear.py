@@ -97,7 +97,8 @@ def test_fitted_attributes_and_determinism():
     b = FunctionalMechanismRegression(2.0, random_state=3).fit(X, y)
     np.testing.assert_array_equal(a.coef_, b.coef_)
     assert a.sensitivity_ == 3 ** 2 + 4 * 3 + 2
-    assert a.noise_scale_ == pytest.approx(a.sensitivity_ / 2.0)
+    assert a.laplace_scale_ == pytest.approx(a.sensitivity_ / 2.0)
+    assert not hasattr(a, "noise_scale_")  # its output is deterministic (see game.OutputBayesAdversary)
     assert a.epsilon_ == 2.0
     assert np.all((a.predict(X) >= 0) & (a.predict(X) <= 1))
     c = clone(a)
@@ -145,3 +146,71 @@ def test_iwpc_dp_mse_falls_with_epsilon():
            for eps in (3.0, 100.0, 1e4)}
     assert mse[3.0] > mse[100.0] > mse[1e4]
     assert mse[1e4] < 0.0135  # least squares reaches 0.0128 on the scaled dose
+
+
+@pytest.fixture(scope="module")
+def pharmacogenetic_runs():
+    """Draws of the mechanism (epsilon = 1) on synthetic IWPC-like training sets of growing size,
+    under the redundant one-hot encoding and the full-rank ``drop_first`` one, scored on fresh
+    patients: {(n, drop_first, noise_floor): (test MSEs of the draws, OLS test MSE, weights)}."""
+    test = datasets.make_pharmacogenetic(5_000, seed=99)
+    out = {}
+    for n in (10_000, 100_000, 1_000_000):
+        base = datasets.make_pharmacogenetic(n, seed=1)
+        for drop in (False, True):
+            tr, tt = base.with_encoding(drop_first=drop), test.with_encoding(drop_first=drop)
+            X, y, Xt, yt = tr.encode(), tr.y(scaled=True), tt.encode(), tt.y(scaled=True)
+            ols = float(np.mean((LinearRegression().fit(X, y).predict(Xt) - yt) ** 2))
+            for floor in ((0.0, 10.0) if n == 1_000_000 else (0.0,)):
+                fm = FunctionalMechanismRegression(1.0, noise_floor=floor)
+                W = fm.sample_weights(X, y, 200, random_state=0)
+                pred = np.clip(W[:, :1] + W[:, 1:] @ Xt.T, 0.0, 1.0)
+                out[n, drop, floor] = (((pred - yt) ** 2).mean(axis=1), ols, W, tr.feature_names())
+    return out
+
+
+def test_full_rank_encoding_converges_to_least_squares(pharmacogenetic_runs):
+    """At fixed epsilon, with one reference level dropped per one-hot group, the mechanism's
+    held-out error falls towards least squares' as n grows and is within 2 % of it at n = 10^6,
+    with no draw more than 10 % worse."""
+    ratio = {n: pharmacogenetic_runs[n, True, 0.0][0].mean() / pharmacogenetic_runs[n, True, 0.0][1]
+             for n in (10_000, 100_000, 1_000_000)}
+    assert ratio[10_000] > ratio[100_000] > ratio[1_000_000]
+    mse, ols, _, _ = pharmacogenetic_runs[1_000_000, True, 0.0]
+    assert mse.mean() <= 1.02 * ols
+    assert mse.max() <= 1.1 * ols
+
+
+def test_redundant_encoding_keeps_noise_in_the_null_directions(pharmacogenetic_runs):
+    """With every level kept (each group sums to the intercept column), the weight component
+    along a direction the data never vary in is a ratio of noise terms that does not shrink with
+    n, and at n = 10^6 a sizeable share of the draws is still far from least squares."""
+    def null_component(n):
+        _, _, W, names = pharmacogenetic_runs[n, False, 0.0]
+        v = np.zeros(W.shape[1])
+        v[0] = 1.0                                    # intercept ...
+        v[1 + np.array([i for i, s in enumerate(names) if s.startswith("race=")])] = -1.0  # ... minus race
+        return np.median(np.abs(W @ v / np.linalg.norm(v)))
+    assert null_component(1_000_000) > 0.3 * null_component(10_000)
+    mse, ols, _, _ = pharmacogenetic_runs[1_000_000, False, 0.0]
+    assert np.mean(mse > 1.1 * ols) >= 0.05
+    assert mse.mean() > 1.1 * ols
+
+
+def test_noise_floor_repairs_the_redundant_encoding(pharmacogenetic_runs):
+    """Trimming directions whose noisy curvature is below 10 Laplace scales (post-processing)
+    makes the redundant encoding converge too."""
+    mse, ols, _, _ = pharmacogenetic_runs[1_000_000, False, 10.0]
+    assert mse.max() <= 1.1 * ols
+    assert mse.mean() <= 1.02 * ols
+
+
+def test_noise_floor_validation_and_default():
+    X, y = _data()
+    with pytest.raises(ValueError, match="noise_floor"):
+        FunctionalMechanismRegression(1.0, noise_floor=-1).fit(X, y)
+    a = FunctionalMechanismRegression(1.0, random_state=0).fit(X, y)
+    b = FunctionalMechanismRegression(1.0, random_state=0, noise_floor=0.0).fit(X, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    c = FunctionalMechanismRegression(1.0, random_state=0, noise_floor=1e9).fit(X, y)
+    assert c.n_trimmed_ == X.shape[1] + 1 and np.all(c.coef_ == 0)

@@ -82,30 +82,78 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    epsilon : privacy budget, > 0 (pure epsilon-DP, replace-one neighbours).
-    fit_intercept : whether to fit an intercept (a constant feature; it costs sensitivity).
-    random_state : seed or Generator for the Laplace noise.
-    ridge : a ridge penalty ``ridge * ||w||^2`` added to the noisy objective (post-processing,
-        no privacy cost; 0 reproduces the plain mechanism with spectral trimming).
-    clip_predictions : clip predictions to the label range [0, 1] (post-processing).
+    epsilon : float
+        Privacy budget, > 0 (pure epsilon-DP, replace-one neighbours).
+    fit_intercept : bool
+        Whether to fit an intercept (a constant feature; it costs sensitivity).
+    random_state : None, int or numpy Generator
+        Seed or Generator for the Laplace noise.
+    ridge : float
+        A ridge penalty ``ridge * ||w||^2`` added to the noisy objective (post-processing, no
+        privacy cost; 0 reproduces the plain mechanism with spectral trimming).
+    clip_predictions : bool
+        Clip predictions to the label range [0, 1] (post-processing).
+    noise_floor : float
+        Trim every eigen-direction of the noisy quadratic form whose eigenvalue is at most
+        ``noise_floor`` times the Laplace scale ``sensitivity / epsilon`` (0, the default, trims
+        only the non-positive ones, as Zhang et al.). The threshold depends only on the public
+        ``d``, ``epsilon`` and ``noise_floor`` and is applied to the noisy release, so it is
+        post-processing and costs no privacy. See the notes.
 
     Attributes
     ----------
-    coef_, intercept_ : the private weights.
-    sensitivity_ : the L1 sensitivity of the perturbed coefficients.
-    noise_scale_ : the Laplace scale ``sensitivity_ / epsilon``.
-    epsilon_ : the epsilon achieved.
-    n_trimmed_ : eigen-directions removed.
-    n_features_in_ : number of features.
+    coef_ : ndarray of shape (n_features,)
+        The private weights.
+    intercept_ : float
+        The private intercept (0 without ``fit_intercept``).
+    sensitivity_ : float
+        The L1 sensitivity of the perturbed coefficients.
+    laplace_scale_ : float
+        The Laplace scale ``sensitivity / epsilon`` of the noise on the coefficients (named so
+        as not to be mistaken for ``noise_scale_``, which midlib's stochastic regressors use for
+        the standard deviation of their output noise; this model's output is deterministic).
+    epsilon_ : float
+        The epsilon achieved.
+    n_trimmed_ : int
+        Eigen-directions removed.
+    n_features_in_ : int
+        Number of features.
+
+    Notes
+    -----
+    **The design must have full rank.** The noise added to ``X'X`` and ``X'y`` has a fixed
+    scale, so the mechanism is consistent (its weights converge to least squares as n grows at
+    fixed epsilon) only when the population second-moment matrix of the augmented features is
+    non-singular. A one-hot encoding that keeps every level of a categorical feature, together
+    with an intercept, violates this: every group of columns sums to 1, the constant column, so
+    for each group there is a direction ``v`` with ``X v = 0`` for every possible record. Along
+    ``v`` the noisy quadratic has an eigenvalue that is pure noise, and the weight component
+    along it is a ratio of two noise terms, heavy-tailed and the same at every n::
+
+        w_v = (v' e) / (v' E v)      (e, E: the Laplace noise on X'y and X'X)
+
+    It is harmless for records with ``X v = 0`` only as long as the eigenvectors do not mix;
+    they mix by O(1/n), so with a small enough noisy eigenvalue the error on predictions stays
+    large even at n = 10^6 (predictions clipped to 0 or 1). Two remedies cost no privacy:
+
+    - encode with a reference level dropped (``TabularTask.with_encoding(drop_first=True)``),
+      which also lowers d and hence the sensitivity; this is the recommended one;
+    - set ``noise_floor`` (about 10, a few times the spectral norm of the noise matrix divided
+      by the Laplace scale), which trims every direction whose noisy curvature is not clearly
+      above the noise, whatever the encoding.
+
+    Detecting the rank deficiency on the private data (for instance from the exact ``X'X``)
+    would itself leak and is not done.
     """
 
     def __init__(self, epsilon: float = 1.0, fit_intercept: bool = True, random_state=None,
-                 ridge: float = 0.0, clip_predictions: bool = True):
+                 ridge: float = 0.0, clip_predictions: bool = True, noise_floor: float = 0.0):
         self.epsilon = epsilon
         self.fit_intercept = fit_intercept
         self.random_state = random_state
         self.ridge = ridge
         self.clip_predictions = clip_predictions
+        self.noise_floor = noise_floor
 
     # -- validation ------------------------------------------------------------------------------
     def _check_params(self):
@@ -114,6 +162,9 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
             raise ValueError(f"epsilon must be a finite number > 0, got {eps!r}")
         if not isinstance(self.ridge, numbers.Real) or not np.isfinite(self.ridge) or self.ridge < 0:
             raise ValueError(f"ridge must be a finite number >= 0, got {self.ridge!r}")
+        nf = self.noise_floor
+        if isinstance(nf, bool) or not isinstance(nf, numbers.Real) or not np.isfinite(nf) or nf < 0:
+            raise ValueError(f"noise_floor must be a finite number >= 0, got {nf!r}")
 
     # -- the mechanism ---------------------------------------------------------------------------
     def _augment(self, X):
@@ -168,6 +219,10 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         M = M + self.ridge * np.eye(p)
         vals, vecs = np.linalg.eigh(M)
         tol = np.maximum(1e-12, 1e-12 * np.abs(vals).max(axis=1, keepdims=True))
+        if self.noise_floor > 0:
+            d = p - int(bool(self.fit_intercept))
+            b = functional_mechanism_sensitivity(d, self.fit_intercept) / self.epsilon
+            tol = np.maximum(tol, self.noise_floor * b)   # public threshold: post-processing
         pos = vals > tol
         proj = np.einsum("mji,mj->mi", vecs, lin)           # V' m
         proj = np.where(pos, proj / np.where(pos, vals, 1.0), 0.0)
@@ -202,7 +257,7 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         else:
             self.intercept_, self.coef_ = 0.0, w
         self.sensitivity_ = functional_mechanism_sensitivity(d, self.fit_intercept)
-        self.noise_scale_ = self.sensitivity_ / self.epsilon
+        self.laplace_scale_ = self.sensitivity_ / self.epsilon
         self.epsilon_ = float(self.epsilon)
         return self
 
