@@ -35,6 +35,8 @@ class VIBHead(nn.Module):
     n_classes : number of classes.
     k : dimension of the bottleneck ``z`` (64 by default).
 
+    Notes
+    -----
     After each forward pass, ``self.kl`` is the batch mean of ``KL(N(mu, std^2) || N(0, I))``
     (a tensor with gradient, for the loss), ``self.kl_per_sample`` the per-record values, and
     ``self.mu``, ``self.std``, ``self.z`` the last values. The sampling happens in ``train()`` and
