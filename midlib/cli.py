@@ -15,7 +15,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 #: Models the audit knows: name -> (task kind, what --strength sets, factory(strength, seed)).

@@ -1,5 +1,4 @@
 import pandas as pd
-import pytest
 
 from midlib import cli
 from tests.conftest import requires_real

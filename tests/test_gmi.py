@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from midlib.attacks.gmi import (
-    GAN, Discriminator, GMIResult, Generator, downsample, evaluate_reconstructions, gmi_attack,
+    GAN, Generator, downsample, evaluate_reconstructions, gmi_attack,
     mnist_split, train_gan, train_target, vib_identity_loss_bounds,
 )
 from midlib.nets import make_classifier

@@ -1,7 +1,5 @@
 """The book pipeline: table of contents, change detection, errors, and a quick build of the book."""
 
-import json
-import os
 from pathlib import Path
 
 import nbformat

@@ -112,7 +112,6 @@ class WhiteBoxTreeAttack(Adversary):
         q = leaf_outputs(model)
         tested = sensitive_path_mask(tree, task.sensitive_columns())
         col = _label_columns(task, model, frame)
-        rows = np.arange(len(frame))
         out = np.zeros((len(frame), len(self.values_)))
         for j, v in enumerate(self.values_):
             X = task.encode(task.with_sensitive(frame, v)).astype(np.float32)

@@ -34,18 +34,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from midlib.seeding import as_generator
+
 __all__ = ["FunctionalMechanismRegression", "functional_mechanism_sensitivity", "check_unit_bounds"]
-
-def _as_generator(random_state):
-    """None -> a fresh Generator; an int -> default_rng(int); a Generator or RandomState as is."""
-    if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)):
-        if random_state is not None and random_state < 0:
-            raise ValueError(f"random_state must be a non-negative integer, got {random_state}")
-        return np.random.default_rng(random_state)
-    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
-        return random_state
-    raise TypeError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}")
-
 
 
 def functional_mechanism_sensitivity(d: int, fit_intercept: bool = True) -> float:
@@ -195,7 +186,7 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         coefs, _ = self.exact_coefficients(X, y)
         d = np.asarray(X).shape[1]
         b = functional_mechanism_sensitivity(d, self.fit_intercept) / self.epsilon
-        rng = _as_generator(self.random_state) if rng is None else rng
+        rng = as_generator(self.random_state) if rng is None else rng
         return coefs + rng.laplace(0.0, b, size=coefs.shape)
 
     def _solve(self, coefs, n, p):
@@ -239,7 +230,7 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         check_unit_bounds(X, y)
         coefs, _ = self.exact_coefficients(X, y)
         b = functional_mechanism_sensitivity(X.shape[1], self.fit_intercept) / self.epsilon
-        rng = _as_generator(random_state)
+        rng = as_generator(random_state)
         noisy = coefs[None, :] + rng.laplace(0.0, b, size=(size, len(coefs)))
         return self._solve(noisy, X.shape[0], X.shape[1] + int(bool(self.fit_intercept)))[0]
 
@@ -247,7 +238,7 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         check_unit_bounds(X, y)
-        rng = _as_generator(self.random_state)
+        rng = as_generator(self.random_state)
         n, d = X.shape
         noisy = self.noisy_coefficients(X, y, rng=rng)
         p = d + int(bool(self.fit_intercept))

@@ -32,19 +32,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from midlib.seeding import as_generator
+
 __all__ = ["MIDLinearRegression", "mid_objective", "gaussian_bound", "optimal_noise_variance",
            "optimal_shrinkage", "gaussian_mixture_mutual_information"]
-
-def _as_generator(random_state):
-    """None -> a fresh Generator; an int -> default_rng(int); a Generator or RandomState as is."""
-    if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)):
-        if random_state is not None and random_state < 0:
-            raise ValueError(f"random_state must be a non-negative integer, got {random_state}")
-        return np.random.default_rng(random_state)
-    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
-        return random_state
-    raise TypeError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}")
-
 
 
 def gaussian_bound(signal_variance, noise_variance):
@@ -166,7 +157,7 @@ class MIDLinearRegression(RegressorMixin, BaseEstimator):
         self.intercept_ = y_mean - float(self.coef_ @ x_mean)
         # sigma^2 = alpha (1 - alpha) V at the optimum; computed by the general formula for w
         self.noise_scale_ = float(np.sqrt(optimal_noise_variance(alpha * alpha * V, lam)))
-        self.rng_ = _as_generator(self.random_state)
+        self.rng_ = as_generator(self.random_state)
         return self
 
     def predict_distribution(self, X):
