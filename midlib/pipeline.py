@@ -7,8 +7,9 @@
    staging folder ``<build-dir>/src``;
 3. executes each notebook with papermill in a fresh kernel, its ``parameters`` cell set to the
    profile and seed, writing the executed copy into the staging folder; a notebook whose source,
-   parameters, midlib and pinned requirements have not changed since its last successful run is
-   reused, and the reason for each re-execution is printed;
+   parameters, the midlib modules it imports (found statically, see
+   :func:`midlib_dependencies`) and the pinned requirements have not changed since its last
+   successful run is reused, and the reason for each re-execution is printed;
 4. writes the run-time table of the "Reproducibility" appendix;
 5. runs ``jupyter-book build`` with ``-W --keep-going`` (a warning fails the build).
 
@@ -18,6 +19,7 @@ A failing notebook stops the build with its error and the path of the failed exe
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import os
@@ -121,17 +123,78 @@ def _hash_files(paths, root: Path = ROOT) -> str:
     return digest.hexdigest()
 
 
-def environment_hash(root: Path = ROOT) -> dict[str, str]:
-    """Hashes of what every notebook depends on besides its own source."""
+def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
+    """Absolute names of the modules an AST imports (relative imports resolved from ``module``)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".")
+                base = base if is_package else base[:-1]
+                base = base[:len(base) - node.level + 1]
+                prefix = ".".join(base + ([node.module] if node.module else []))
+            else:
+                prefix = node.module or ""
+            names.add(prefix)
+            names.update(f"{prefix}.{alias.name}" for alias in node.names)
+    return names
+
+
+def midlib_dependencies(root: Path, notebook: str) -> list[Path] | None:
+    """The midlib source files a notebook imports, directly or through other midlib modules.
+
+    Found statically from the ``import`` statements of its code cells and of the midlib modules
+    they reach. None when a cell cannot be parsed: the caller then depends on all of midlib.
+    """
+    import nbformat
+
+    def file_of(name: str) -> Path | None:
+        if name != "midlib" and not name.startswith("midlib."):
+            return None
+        parts = name.split(".")
+        module, package = root.joinpath(*parts).with_suffix(".py"), root.joinpath(*parts, "__init__.py")
+        return module if module.exists() else package if package.exists() else None
+
+    nb = nbformat.read(root / notebook, as_version=4)
+    todo = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        # IPython magics and shell escapes are not Python
+        source = "\n".join(l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!")))
+        try:
+            todo |= _imports(ast.parse(source), "__main__", False)
+        except SyntaxError:
+            return None
+    seen: dict[Path, None] = {}
+    while todo:
+        name = todo.pop()
+        path = file_of(name)
+        if path is None or path in seen:
+            continue
+        seen[path] = None
+        # a module's packages are imported with it
+        todo |= {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)}
+        todo |= _imports(ast.parse(path.read_text()), name, path.name == "__init__.py")
+    return sorted(seen)
+
+
+def environment_hash(root: Path = ROOT, notebook: str | None = None) -> dict[str, str]:
+    """Hashes of what a notebook depends on besides its own source: the midlib modules it
+    imports (all of midlib when they cannot be determined) and the pinned requirements."""
+    deps = midlib_dependencies(root, notebook) if notebook else None
     return {
-        "midlib": _hash_files((root / "midlib").rglob("*.py"), root),
+        "midlib": _hash_files(deps if deps is not None else (root / "midlib").rglob("*.py"), root),
         "requirements": _hash_files([root / "requirements.txt"], root),
     }
 
 
 def notebook_key(root: Path, notebook: str, parameters: dict) -> dict[str, str]:
     return {"source": _hash_files([root / notebook], root),
-            "parameters": json.dumps(parameters, sort_keys=True), **environment_hash(root)}
+            "parameters": json.dumps(parameters, sort_keys=True),
+            **environment_hash(root, notebook)}
 
 
 def why_rerun(old: dict | None, new: dict, executed: Path) -> str | None:
@@ -142,7 +205,7 @@ def why_rerun(old: dict | None, new: dict, executed: Path) -> str | None:
         return "its executed copy is missing"
     for key, label in (("source", "the notebook changed"),
                        ("parameters", "the parameters changed"),
-                       ("midlib", "midlib changed"),
+                       ("midlib", "the midlib modules it imports changed"),
                        ("requirements", "the pinned requirements changed")):
         if old.get(key) != new[key]:
             return label

@@ -63,7 +63,7 @@ def test_why_rerun_reports_each_cause(tmp_path):
     assert pipeline.why_rerun(None, key, executed) == "never executed in this build folder"
     assert pipeline.why_rerun(key, key, executed) is None
     assert pipeline.why_rerun({**key, "source": "b"}, key, executed) == "the notebook changed"
-    assert pipeline.why_rerun({**key, "midlib": "x"}, key, executed) == "midlib changed"
+    assert pipeline.why_rerun({**key, "midlib": "x"}, key, executed) == "the midlib modules it imports changed"
     assert pipeline.why_rerun({**key, "parameters": "q"}, key, executed) == "the parameters changed"
     assert pipeline.why_rerun(key, key, tmp_path / "gone.ipynb") == "its executed copy is missing"
 
@@ -72,7 +72,9 @@ def _tiny_book(root: Path, body: str):
     (root / "book").mkdir(parents=True)
     (root / "notebooks").mkdir()
     (root / "midlib").mkdir()
-    (root / "midlib" / "x.py").write_text("")
+    (root / "midlib" / "__init__.py").write_text("")
+    (root / "midlib" / "profiles.py").write_text("")
+    (root / "midlib" / "unrelated.py").write_text("")
     (root / "requirements.txt").write_text("")
     (root / "references.bib").write_text("")
     (root / "_config.yml").write_text("title: t\nexecute:\n  execute_notebooks: 'off'\n")
@@ -101,7 +103,7 @@ def test_failing_notebook_names_error_and_executed_copy(tmp_path):
 
 def test_rerun_only_what_changed(tmp_path):
     src = tmp_path / "src"
-    _tiny_book(src, "print(profile, seed)")
+    _tiny_book(src, "from midlib import profiles\nprint(profile, seed)")
     build = tmp_path / "build"
     first = pipeline.run_notebooks("quick", build, seed=1, root=src, log=lambda *a: None)
     assert [r.reused for r in first] == [False]
@@ -111,9 +113,20 @@ def test_rerun_only_what_changed(tmp_path):
     assert [r.reused for r in again] == [True]
     other_seed = pipeline.run_notebooks("quick", build, seed=2, root=src, log=lambda *a: None)
     assert other_seed[0].reason == "the parameters changed"
-    (src / "midlib" / "x.py").write_text("# changed\n")
+    (src / "midlib" / "unrelated.py").write_text("# changed\n")  # not imported by the notebook
+    assert pipeline.run_notebooks("quick", build, seed=2, root=src, log=lambda *a: None)[0].reused
+    (src / "midlib" / "profiles.py").write_text("# changed\n")
     after = pipeline.run_notebooks("quick", build, seed=2, root=src, log=lambda *a: None)
-    assert after[0].reason == "midlib changed"
+    assert after[0].reason == "the midlib modules it imports changed"
+
+
+def test_midlib_dependencies_follow_imports_transitively(tmp_path):
+    deps = pipeline.midlib_dependencies(ROOT, "notebooks/mid_linear.ipynb")
+    names = {str(p.relative_to(ROOT)) for p in deps}
+    # imported by the notebook, and through midlib.attacks.map -> midlib.game -> midlib.datasets
+    assert {"midlib/defenses/mid_linear.py", "midlib/attacks/map.py", "midlib/game.py",
+            "midlib/datasets.py", "midlib/__init__.py"} <= names
+    assert "midlib/attacks/gmi.py" not in names
 
 
 def test_runtime_table():
