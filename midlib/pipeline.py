@@ -230,6 +230,9 @@ def _kernel_environment(build_dir: Path) -> dict[str, str]:
     startup = ipython_dir / "profile_default" / "startup"
     startup.mkdir(parents=True, exist_ok=True)
     (startup / "00-midlib.py").write_text(KERNEL_STARTUP)
+    # the kernel's start-up warning about its local TCP transport is noise in a build log
+    (ipython_dir / "profile_default" / "ipython_kernel_config.py").write_text(
+        "c.IPKernelApp.log_level = 'ERROR'\n")
     # No MPLBACKEND here: the kernel's inline backend is what renders glued figures as images.
     return {"IPYTHONDIR": str(ipython_dir)}
 
