@@ -62,7 +62,7 @@ class _AddChannel(nn.Module):
 
 def make_classifier(input_shape, n_classes: int, *, hidden=(128,), vib_k: int | None = None,
                     conv: tuple[int, ...] | None = None, groups: int = 4,
-                    seed: int | None = None) -> Classifier:
+                    seed: int | None = None, frontend: nn.Module | None = None) -> Classifier:
     """A small classifier for inputs of shape ``input_shape`` (e.g. ``(d,)``, ``(h, w)`` or
     ``(c, h, w)``).
 
@@ -75,6 +75,12 @@ def make_classifier(input_shape, n_classes: int, *, hidden=(128,), vib_k: int | 
         before the fully connected layers; needs an image input shape ``(h, w)`` or ``(c, h, w)``.
     groups : GroupNorm groups per conv block (capped by the channel count).
     seed : seeds the weight initialisation (else the global torch generator is used).
+    frontend : an optional *fixed* feature extractor applied first, e.g. a
+        :class:`PCAFeatures` fitted on public data (see :func:`fit_pca_features`); it must map
+        inputs of ``input_shape`` to flat vectors of width ``frontend.out_features`` and hold no
+        trainable parameters (so DP-SGD's privacy accounting covers everything that is trained).
+        The hidden layers and the head are built on its output; ``conv`` cannot be combined
+        with it.
     """
     if isinstance(input_shape, (int, np.integer)):
         input_shape = (int(input_shape),)
@@ -96,7 +102,17 @@ def make_classifier(input_shape, n_classes: int, *, hidden=(128,), vib_k: int | 
         if seed is not None:
             torch.manual_seed(seed)
         layers: list[nn.Module] = []
-        if conv:
+        if frontend is not None:
+            if conv:
+                raise ValueError("conv blocks cannot follow a frontend (it outputs flat features)")
+            width = getattr(frontend, "out_features", None)
+            if not isinstance(width, (int, np.integer)) or width < 1:
+                raise ValueError("frontend must have a positive integer attribute out_features")
+            if any(p.requires_grad for p in frontend.parameters()):
+                raise ValueError("frontend must be fixed: it has trainable parameters (freeze "
+                                 "them with requires_grad_(False) or use buffers)")
+            layers.append(frontend)
+        elif conv:
             if len(input_shape) == 2:
                 layers.append(_AddChannel())
                 c, h, w = 1, *input_shape
@@ -116,13 +132,78 @@ def make_classifier(input_shape, n_classes: int, *, hidden=(128,), vib_k: int | 
             width = c * h * w
         else:
             width = int(np.prod(input_shape))
-        layers.append(nn.Flatten())
+        if frontend is None:
+            layers.append(nn.Flatten())
         for h_ in hidden:
             layers += [nn.Linear(width, h_), nn.ReLU()]
             width = h_
         body = nn.Sequential(*layers)
         head = VIBHead(width, n_classes, k=vib_k) if vib_k is not None else nn.Linear(width, n_classes)
         return Classifier(body, head, input_shape, n_classes)
+
+
+class PCAFeatures(nn.Module):
+    """A fixed linear feature extractor: ``(flatten(x) - mean) @ components.T / scale``.
+
+    The mean, components (``(k, d)``, orthonormal rows) and per-component scale are buffers,
+    not parameters: nothing here is trained, so the module can sit in front of a network trained
+    by DP-SGD without touching its privacy accounting, as long as it was fitted on *public*
+    data. Gradients flow through it to the input (white-box attacks work as on any network).
+    Build it with :func:`fit_pca_features`.
+    """
+
+    def __init__(self, mean: torch.Tensor, components: torch.Tensor, scale: torch.Tensor,
+                 input_shape: tuple[int, ...]):
+        super().__init__()
+        mean, components, scale = (torch.as_tensor(t, dtype=torch.float32)
+                                   for t in (mean, components, scale))
+        if components.ndim != 2 or mean.shape != (components.shape[1],) or \
+                scale.shape != (components.shape[0],):
+            raise ValueError("PCAFeatures: need mean (d,), components (k, d) and scale (k,)")
+        if not (scale > 0).all():
+            raise ValueError("PCAFeatures: scales must be > 0")
+        self.register_buffer("mean", mean)
+        self.register_buffer("components", components)
+        self.register_buffer("scale", scale)
+        self.input_shape = tuple(int(s) for s in input_shape)
+        self.out_features = int(components.shape[0])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x.flatten(1) - self.mean) @ self.components.T / self.scale
+
+    def inverse(self, f: torch.Tensor) -> torch.Tensor:
+        """Images whose features are ``f`` and that lie in the span of the components."""
+        x = (f * self.scale) @ self.components + self.mean
+        return x.reshape(len(f), *self.input_shape)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.components.shape[1]}, out_features={self.out_features}"
+
+
+def fit_pca_features(images, n_components: int, *, whiten: bool = True) -> PCAFeatures:
+    """Principal components ("eigenfaces") of ``images`` (shape ``(n, *input_shape)``) as a
+    fixed :class:`PCAFeatures` extractor with ``n_components`` outputs.
+
+    Fit it on *public* data only (e.g. images of people the private model never sees): the
+    extractor is then data-independent from the private set's point of view, so a classifier
+    trained on its outputs by DP-SGD keeps the epsilon its accountant reports. With ``whiten``
+    each component is divided by its standard deviation on the fitting data (unit variance
+    features, which suits a small linear head and a fixed clipping norm).
+    """
+    X = as_tensors(images).double()
+    n = len(X)
+    flat = X.flatten(1)
+    if not isinstance(n_components, (int, np.integer)) or not 1 <= n_components <= min(n - 1, flat.shape[1]):
+        raise ValueError(f"n_components must be an integer in 1..{min(n - 1, flat.shape[1])} "
+                         f"(fewer than the {n} fitting images), got {n_components!r}")
+    mean = flat.mean(0)
+    _, svals, vt = torch.linalg.svd(flat - mean, full_matrices=False)
+    comps = vt[:n_components]
+    std = svals[:n_components] / np.sqrt(n - 1)
+    if whiten and not (std > 1e-8).all():
+        raise ValueError("the fitting images have fewer than n_components directions of variance")
+    scale = std if whiten else torch.ones(n_components, dtype=torch.float64)
+    return PCAFeatures(mean.float(), comps.float(), scale.float(), tuple(X.shape[1:]))
 
 
 class _nullcontext:

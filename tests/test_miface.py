@@ -71,3 +71,50 @@ def test_bad_input(target):
         MIFace(steps=2, init=np.zeros((3, 3))).invert(model, [0])
     with pytest.raises(ValueError, match="empty"):
         MIFace(steps=2).invert(model, [])
+
+
+def test_public_feature_frontend():
+    """A fixed PCA extractor fitted on public images: no trainable parameters, gradients reach
+    the pixels (MIFace works through it), DP-SGD trains the head and reports its epsilon."""
+    from midlib.defenses.dp_sgd import DPConfig
+    from midlib.nets import PCAFeatures, fit_pca_features
+
+    d = make_identity_faces(n_identities=12, per_identity=10, size=SIZE, noise=0.1, seed=SEED)
+    private = d.target < N_ID
+    pca = fit_pca_features(d.images[~private], 15)
+    assert isinstance(pca, PCAFeatures) and pca.out_features == 15
+    assert not list(pca.parameters())                       # buffers only: nothing is trained
+    f = pca(torch.as_tensor(d.images[~private])).numpy()
+    np.testing.assert_allclose(f.mean(0), 0, atol=1e-4)     # centred and whitened on the fit data
+    np.testing.assert_allclose(f.std(0, ddof=1), 1, rtol=1e-3)
+    back = pca.inverse(torch.as_tensor(f[:2]))
+    assert back.shape == (2, SIZE, SIZE)
+    model = make_classifier((SIZE, SIZE), N_ID, hidden=(), frontend=pca, seed=0)
+    X, y = d.images[private], d.target[private]
+    train_classifier(model, X, y, epochs=60, lr=1e-2, batch_size=50, seed=0)
+    recon = MIFace(steps=100, lr=0.05, init=d.images[~private].mean(0)).invert(model, np.arange(N_ID))
+    with torch.no_grad():
+        p = torch.softmax(model(torch.as_tensor(recon)), 1).numpy()
+    assert (p.argmax(1) == np.arange(N_ID)).all()
+    dp_model = make_classifier((SIZE, SIZE), N_ID, hidden=(), frontend=pca, seed=0)
+    res = train_classifier(dp_model, X, y, epochs=5, lr=1e-2, batch_size=25, seed=0,
+                           dp=DPConfig(epsilon=8.0))
+    assert 0 < res.epsilon <= 8.0 + 1e-6
+    torch.testing.assert_close(dp_model.body[0].components, pca.components)  # untouched
+
+
+def test_public_feature_frontend_bad_input():
+    from midlib.nets import fit_pca_features
+
+    imgs = np.random.default_rng(0).random((10, 4, 4))
+    with pytest.raises(ValueError, match="n_components"):
+        fit_pca_features(imgs, 10)
+    pca = fit_pca_features(imgs, 3)
+    with pytest.raises(ValueError, match="conv"):
+        make_classifier((4, 4), 3, frontend=pca, conv=(4,))
+    trainable = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3))
+    with pytest.raises(ValueError, match="out_features"):
+        make_classifier((4, 4), 3, frontend=trainable)
+    trainable.out_features = 3
+    with pytest.raises(ValueError, match="fixed"):
+        make_classifier((4, 4), 3, frontend=trainable)
