@@ -118,6 +118,17 @@ def _clone(model: nn.Module) -> nn.Module:
                 setattr(m, a, v)
 
 
+def _check_update(model: nn.Module, X, y, config) -> tuple[torch.Tensor, torch.Tensor]:
+    """Validate an update's configuration and records; return them as tensors."""
+    if not isinstance(config, UpdateConfig):
+        raise TypeError(f"config must be an UpdateConfig, got {type(config).__name__}")
+    Xt, yt = _as_xy(X, y)
+    n_classes = getattr(model, "n_classes", None)
+    if n_classes is not None and (yt.min() < 0 or yt.max() >= n_classes):
+        raise ValueError(f"update labels must lie in 0..{n_classes - 1}")
+    return Xt, yt
+
+
 def update_model(model: nn.Module, X, y, config: UpdateConfig, seed: int | None = 0) -> nn.Module:
     """A copy of ``model`` updated on ``(X, y)`` by ``config`` (``model`` is left unchanged).
 
@@ -129,12 +140,7 @@ def update_model(model: nn.Module, X, y, config: UpdateConfig, seed: int | None 
     """
     from ..defenses.vib import find_vib, vib_loss
 
-    if not isinstance(config, UpdateConfig):
-        raise TypeError(f"config must be an UpdateConfig, got {type(config).__name__}")
-    Xt, yt = _as_xy(X, y)
-    n_classes = getattr(model, "n_classes", None)
-    if n_classes is not None and (yt.min() < 0 or yt.max() >= n_classes):
-        raise ValueError(f"update labels must lie in 0..{n_classes - 1}")
+    Xt, yt = _check_update(model, X, y, config)
     head = None
     try:
         head = find_vib(model)
@@ -202,12 +208,7 @@ def batched_updates(model: nn.Module, X, y, config: UpdateConfig) -> dict:
 
     from ..defenses.vib import find_vib
 
-    if not isinstance(config, UpdateConfig):
-        raise TypeError(f"config must be an UpdateConfig, got {type(config).__name__}")
-    Xt, yt = _as_xy(X, y)
-    n_classes = getattr(model, "n_classes", None)
-    if n_classes is not None and (yt.min() < 0 or yt.max() >= n_classes):
-        raise ValueError(f"update labels must lie in 0..{n_classes - 1}")
+    Xt, yt = _check_update(model, X, y, config)
     head = find_vib(model) if config.beta > 0 else None
     buffers = dict(model.named_buffers())
     was_training = model.training
