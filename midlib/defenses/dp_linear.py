@@ -36,7 +36,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from midlib.seeding import as_generator
 
-__all__ = ["FunctionalMechanismRegression", "functional_mechanism_sensitivity", "check_unit_bounds"]
+__all__ = ["FunctionalMechanismRegression", "functional_mechanism_sensitivity", "check_unit_bounds",
+           "replacement_change"]
 
 
 def functional_mechanism_sensitivity(d: int, fit_intercept: bool = True) -> float:
@@ -45,6 +46,18 @@ def functional_mechanism_sensitivity(d: int, fit_intercept: bool = True) -> floa
     if not isinstance(d, (numbers.Integral, np.integer)) or d < 1:
         raise ValueError(f"d must be a positive integer, got {d!r}")
     return float(d * d + 4 * d + 2) if fit_intercept else float(d * d + 2 * d)
+
+
+def replacement_change(mechanism, X, y, a, b) -> float:
+    """L1 change of the perturbed coefficient vector when a record appended to ``(X, y)`` is
+    ``a`` rather than ``b`` (each ``a = (x_1, ..., x_d, y)``): the quantity the sensitivity
+    bounds, computed exactly, for brute-force checks of :func:`functional_mechanism_sensitivity`."""
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    d = X.shape[1]
+    ca = mechanism.exact_coefficients(np.vstack([X, a[:d]]), np.append(y, a[d]))[0]
+    cb = mechanism.exact_coefficients(np.vstack([X, b[:d]]), np.append(y, b[d]))[0]
+    return float(np.abs(ca - cb).sum())
 
 
 def check_unit_bounds(X: np.ndarray, y: np.ndarray | None = None, tol: float = 1e-9) -> None:
