@@ -7,7 +7,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from midlib import datasets
 from midlib.defenses.mid_linear import (MIDLinearRegression, gaussian_bound,
-                                        gaussian_mixture_mutual_information, mid_objective,
+                                        gaussian_mixture_mutual_information,
                                         numerical_minimum,
                                         optimal_noise_variance)
 
