@@ -9,8 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= full
 SEED ?= 0
-# The real data: $MIDLIB_DATA_DIR if set, else ../shared/data when it exists (see midlib/datasets.py).
-export MIDLIB_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
+# The real data ship inside the package (midlib/data/files); $MIDLIB_DATA_DIR overrides them.
 
 .PHONY: book test notebook env clean help
 
@@ -32,11 +31,11 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	@touch $@
 
 book: env
-	$(PY) -m midlib.pipeline book --profile $(PROFILE) --seed $(SEED)
+	$(PY) tools/book.py book --profile $(PROFILE) --seed $(SEED)
 
 notebook: env
 	@test -n "$(NB)" || { echo "usage: make notebook NB=notebooks/<name>.ipynb [PROFILE=quick]"; exit 2; }
-	$(PY) -m midlib.pipeline notebooks --profile $(PROFILE) --seed $(SEED) --only $(NB)
+	$(PY) tools/book.py notebooks --profile $(PROFILE) --seed $(SEED) --only $(NB)
 
 test: env
 	$(PY) -m pytest -q

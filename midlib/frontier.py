@@ -1,5 +1,6 @@
 """Utility-privacy sweeps and frontiers: grids of defence strengths and seeds to tidy frames,
-Pareto fronts, comparisons at matched utility, and the standard frontier plot."""
+Pareto fronts, comparisons at matched utility, and the standard frontier plot. (Summaries over
+seeds: :func:`midlib.stats.summarize`.)"""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from midlib.progress import progress
+
+__all__ = ["sweep", "pareto_front", "at_matched_utility", "plot_frontier"]
 
 
 def sweep(run: Callable[..., dict | list | pd.DataFrame], grid: dict[str, list],
@@ -47,17 +50,6 @@ def sweep(run: Callable[..., dict | list | pd.DataFrame], grid: dict[str, list],
             out["seed"] = seed
         frames.append(out)
     return pd.concat(frames, ignore_index=True)
-
-
-def summarise(df: pd.DataFrame, by: list[str], metrics: list[str]) -> pd.DataFrame:
-    """Mean, standard deviation, standard error and count of each metric within groups."""
-    missing = [c for c in list(by) + list(metrics) if c not in df.columns]
-    if missing:
-        raise KeyError(f"columns {missing} are not in the frame (columns: {list(df.columns)})")
-    grouped = df.groupby(list(by), sort=True, dropna=False)[list(metrics)]
-    out = grouped.agg(["mean", "std", "sem", "count"])
-    out.columns = [f"{m}_{stat}" for m, stat in out.columns]
-    return out.reset_index()
 
 
 def pareto_front(df: pd.DataFrame, x: str, y: str, x_better: str = "lower",

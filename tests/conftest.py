@@ -3,7 +3,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from midlib import datasets
+from midlib import data as datasets
 
 
 def requires_real(name):

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from midlib.attacks.alignment import KnowledgeAlignment, truncate_top
-from midlib.datasets import identity_templates, make_identity_faces
-from midlib.nets import fit_pca_features, make_classifier, train_classifier
+from midlib.data import identity_templates, make_identity_faces
+from midlib.nn import fit_pca_features, make_classifier, train_classifier
 
 torch.set_num_threads(2)
 N_ID, SIZE, SEED = 6, 12, 11

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from midlib import datasets
+from midlib import data as datasets
 from tests.conftest import requires_real
 
 
@@ -200,7 +200,7 @@ def test_identity_faces_templates():
 
 def test_tabular_task_split_and_prior():
     task = datasets.make_survey(1000, seed=0)
-    train, test = task.split(0.25, seed=1)
+    train, test = task.split(0.25, random_state=1)
     assert len(train) == 750 and len(test) == 250
     assert np.isclose(task.prior().sum(), 1)
     with pytest.raises(ValueError, match="test_size"):

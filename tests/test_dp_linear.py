@@ -8,7 +8,7 @@ from scipy import stats
 from sklearn.base import clone
 from sklearn.linear_model import LinearRegression
 
-from midlib import datasets
+from midlib import data as datasets
 from midlib.defenses.dp_linear import (FunctionalMechanismRegression,
                                        functional_mechanism_sensitivity, replacement_change)
 

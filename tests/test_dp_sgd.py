@@ -4,11 +4,13 @@ import math
 
 import pytest
 import torch
+
+from midlib.defenses import VIBRegularizer, vib_head
 from torch import nn
 
-from midlib.datasets import make_identity_faces
+from midlib.data import make_identity_faces
 from midlib.defenses.dp_sgd import DPConfig, make_private, noise_multiplier_for, rdp_epsilon
-from midlib.nets import accuracy, make_classifier, train_classifier
+from midlib.nn import accuracy, make_classifier, train_classifier
 
 torch.set_num_threads(2)
 
@@ -34,7 +36,7 @@ def test_target_epsilon_matches_the_accountant(faces):
     X, y = faces
     dp = DPConfig(epsilon=4.0, delta=1e-4)
     r = train_classifier(make_classifier((8, 8), 4, hidden=(16,), seed=0), X, y, epochs=5,
-                         lr=1e-2, batch_size=50, dp=dp, seed=0)
+                         lr=1e-2, batch_size=50, privacy=dp, seed=0)
     assert r.delta == 1e-4 and r.sample_rate == pytest.approx(0.5)
     # the epsilon Opacus reports is the RDP accountant's epsilon of the steps taken ...
     assert r.epsilon == pytest.approx(rdp_epsilon(r.noise_multiplier, r.sample_rate, r.steps,
@@ -53,7 +55,7 @@ def test_fixed_noise_multiplier_and_more_noise_less_epsilon(faces):
     eps = []
     for sigma in (0.8, 2.0):
         r = train_classifier(make_classifier((8, 8), 4, hidden=(16,), seed=0), X, y, epochs=3,
-                             lr=1e-2, batch_size=50, dp=DPConfig(noise_multiplier=sigma), seed=0)
+                             lr=1e-2, batch_size=50, privacy=DPConfig(noise_multiplier=sigma), seed=0)
         assert r.noise_multiplier == sigma
         eps.append(r.epsilon)
     assert eps[1] < eps[0]
@@ -64,7 +66,7 @@ def test_dp_model_learns_and_is_a_plain_module(faces):
     X, y = faces
     m = make_classifier((8, 8), 4, hidden=(16,), seed=0)
     r = train_classifier(m, X, y, epochs=30, lr=2e-2, batch_size=50,
-                         dp=DPConfig(epsilon=50.0), seed=0)
+                         privacy=DPConfig(epsilon=50.0), seed=0)
     assert r.model is m
     assert accuracy(m, X, y) >= 0.7
     assert not any(hasattr(p, "grad_sample") and p.grad_sample is not None for p in m.parameters())
@@ -76,9 +78,9 @@ def test_dp_model_learns_and_is_a_plain_module(faces):
 
 def test_vib_model_trains_under_dp(faces):
     X, y = faces
-    m = make_classifier((8, 8), 4, hidden=(16,), vib_k=4, seed=0)
-    r = train_classifier(m, X, y, epochs=2, batch_size=50, beta=0.01,
-                         dp=DPConfig(noise_multiplier=1.0), seed=0)
+    m = make_classifier((8, 8), 4, hidden=(16,), head=vib_head(4), seed=0)
+    r = train_classifier(m, X, y, epochs=2, batch_size=50, regularizer=VIBRegularizer(0.01),
+                         privacy=DPConfig(noise_multiplier=1.0), seed=0)
     assert r.history.kl.notna().all() and r.epsilon > 0
 
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import check_estimator
 
-from midlib import datasets
+from midlib import data as datasets
 from midlib.defenses.dp_tree import DPDecisionTreeClassifier
-from midlib.defenses.mid_tree import leaf_ids, node_counts
+from midlib.defenses.tree_base import leaf_ids, node_counts
 from midlib.defenses.priority_tree import PriorityDecisionTreeClassifier
 
 

@@ -3,13 +3,16 @@
 import numpy as np
 import pytest
 import torch
+
+from midlib.defenses import vib_head
 from torch import nn
 
 from midlib.attacks.gmi import (
-    GAN, Generator, downsample, evaluate_reconstructions, gmi_attack,
-    mnist_split, train_gan, train_target, vib_identity_loss_bounds,
+    GAN, Generator, evaluate_reconstructions, gmi_attack, train_gan, vib_identity_loss_bounds,
 )
-from midlib.nets import make_classifier
+from midlib.data import downsample, mnist_split
+from midlib.experiments.gmi import train_target
+from midlib.nn import make_classifier
 
 torch.set_num_threads(2)
 
@@ -153,16 +156,16 @@ def test_attack_bad_input():
     model = make_classifier((3, 3), 2, hidden=(4,), seed=0)
     with pytest.raises(ValueError, match="input"):
         gmi_attack(gan, model, [0], steps=1)
-    with pytest.raises(ValueError, match="method"):
+    with pytest.raises(ValueError, match="defense"):
         train_target({}, "dropout", 1.0)
-    with pytest.raises(ValueError, match="positive param"):
+    with pytest.raises(ValueError, match="positive strength"):
         train_target({}, "DP", None)
 
 
 def test_vib_identity_loss_bounds():
     """Jensen below, the curvature bound above: E_z CE(W z + b, c) against CE at the mean."""
     torch.manual_seed(0)
-    model = make_classifier((SIZE, SIZE), 3, hidden=(8,), vib_k=4, seed=0)
+    model = make_classifier((SIZE, SIZE), 3, hidden=(8,), head=vib_head(4), seed=0)
     with torch.no_grad():
         model.head.encoder.bias[4:] += 5.0  # large std, so the gap is visible
     x = torch.rand(6, SIZE, SIZE)

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from midlib.attacks.image_metrics import (attack_accuracy, class_means, knn_distance,
+from midlib.metrics import (attack_accuracy, class_means, knn_distance,
                                           pixel_mse, score_reconstructions, ssim,
                                           topk_accuracy, train_evaluator)
-from midlib.datasets import identity_templates, make_identity_faces
+from midlib.data import identity_templates, make_identity_faces
 
 torch.set_num_threads(2)
 

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 
-from midlib import game, leakage
+from midlib import leakage
+from midlib.defenses import GaussianNoiseRegressor
 
 LOG2 = np.log(2)
 
@@ -46,7 +47,7 @@ def test_conditional_mi_properties_and_pinsker(ns, na, no, seed):
     # with one value of A it is I(S; O)
     if na == 1:
         assert cmi == pytest.approx(leakage.mutual_information(p[:, 0, :]), abs=1e-10)
-    _, _, adv = game.bayes_advantage(p)
+    _, _, adv = leakage.bayes_advantage(p)
     assert adv <= leakage.pinsker_bound(cmi) + 1e-12
 
 
@@ -121,7 +122,7 @@ def test_fano_bound_known_values():
 def test_fano_bound_holds_for_bayes_adversary(ns, no, seed):
     p = leakage.random_joint((ns, no), 1, seed)[0]
     h_cond = leakage.entropy(p.sum(axis=1)) - leakage.mutual_information(p)
-    success = game.bayes_success(p)
+    success = leakage.bayes_success(p)
     assert success <= leakage.fano_success_upper_bound(max(h_cond, 0.0), ns) + 1e-9
 
 
@@ -213,7 +214,7 @@ def test_discrete_output_leakage_matches_joint_formulas():
     joint = np.zeros((2, 3, 3))
     for i in range(40):
         joint[secret[i], aux[i]] += probs[i] / 40
-    success, base, adv = game.bayes_advantage(joint)
+    success, base, adv = leakage.bayes_advantage(joint)
     assert r["success"] == pytest.approx(success) and r["advantage"] == pytest.approx(adv)
     assert r["cmi"] == pytest.approx(leakage.conditional_mutual_information(joint))
     assert r["advantage"] <= leakage.pinsker_bound(r["cmi"]) <= leakage.pinsker_bound(r["mi_x"]) + 1e-12
@@ -227,11 +228,11 @@ def test_gaussian_noise_regressor_caps_information():
     rng = np.random.default_rng(6)
     X = rng.random((2000, 3))
     y = X @ np.array([1.0, -0.5, 2.0]) + rng.normal(0, 0.1, 2000)
-    m = leakage.GaussianNoiseRegressor(mi_cap=0.1, random_state=0).fit(X, y)
+    m = GaussianNoiseRegressor(mi_cap=0.1, random_state=0).fit(X, y)
     assert m.information_bound() == pytest.approx(0.1)
     exact = leakage.gaussian_output_leakage(m.predict_mean(X), m.noise_scale_, np.zeros(2000))["mi_x"]
     assert exact <= m.information_bound(X) + 1e-3
     a, b = m.predict(X[:5]), m.predict(X[:5])
     assert not np.allclose(a, b)  # fresh noise per call
     with pytest.raises(ValueError, match="exactly one"):
-        leakage.GaussianNoiseRegressor().fit(X, y)
+        GaussianNoiseRegressor().fit(X, y)

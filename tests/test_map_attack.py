@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression
 
-from midlib import datasets
-from midlib.attacks.map import (FixedLinearModel, FredriksonMAP, iwpc_formula_model,
-                                map_bayes_accuracy, pharmacogenetic_bayes_accuracy)
-from midlib.datasets import (iwpc_formula_sqrt_dose, make_pharmacogenetic,
+from midlib import data as datasets
+from midlib.attacks.map import FredriksonMAP
+from midlib.data import FixedLinearModel, iwpc_formula_model, pharmacogenetic_bayes_accuracy
+from midlib.leakage import map_bayes_accuracy
+from midlib.data import (iwpc_formula_sqrt_dose, make_pharmacogenetic,
                              pharmacogenetic_genotype_probs)
 from midlib.defenses.mid_linear import MIDLinearRegression
 from midlib.game import Adversary, play, play_seeds

@@ -5,11 +5,10 @@ import pytest
 from sklearn.linear_model import LinearRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from midlib import datasets
-from midlib.defenses.mid_linear import (MIDLinearRegression, gaussian_bound,
-                                        gaussian_mixture_mutual_information,
-                                        numerical_minimum,
+from midlib import data as datasets
+from midlib.defenses.mid_linear import (MIDLinearRegression, gaussian_bound, numerical_minimum,
                                         optimal_noise_variance)
+from midlib.leakage import gaussian_mixture_mutual_information
 
 
 def _instance(seed, n=60, d=3):

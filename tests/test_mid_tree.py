@@ -6,11 +6,11 @@ from hypothesis import given, settings, strategies as st
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import check_estimator
 
-from midlib import datasets
-from midlib.defenses.mid_tree import (
-    MIDDecisionTreeClassifier, enumerate_prunings, entropy, leaf_ids, mid_prune, node_counts,
-    pruning_objective, stochastic_tree_information,
-)
+from midlib import data as datasets
+from midlib.defenses.mid_tree import (MIDDecisionTreeClassifier, enumerate_prunings, mid_prune,
+                                      pruning_objective)
+from midlib.defenses.tree_base import leaf_ids, node_counts, stochastic_tree_information
+from midlib.leakage import entropy
 
 
 @pytest.mark.parametrize("est", [

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from midlib.attacks.miface import MIFace, total_variation
-from midlib.datasets import identity_templates, make_identity_faces
-from midlib.nets import make_classifier, train_classifier
+from midlib.data import identity_templates, make_identity_faces
+from midlib.nn import make_classifier, train_classifier
 
 torch.set_num_threads(2)
 N_ID, SIZE, SEED = 5, 12, 7
@@ -77,7 +77,7 @@ def test_public_feature_frontend():
     """A fixed PCA extractor fitted on public images: no trainable parameters, gradients reach
     the pixels (MIFace works through it), DP-SGD trains the head and reports its epsilon."""
     from midlib.defenses.dp_sgd import DPConfig
-    from midlib.nets import PCAFeatures, fit_pca_features
+    from midlib.nn import PCAFeatures, fit_pca_features
 
     d = make_identity_faces(n_identities=12, per_identity=10, size=SIZE, noise=0.1, seed=SEED)
     private = d.target < N_ID
@@ -98,13 +98,13 @@ def test_public_feature_frontend():
     assert (p.argmax(1) == np.arange(N_ID)).all()
     dp_model = make_classifier((SIZE, SIZE), N_ID, hidden=(), frontend=pca, seed=0)
     res = train_classifier(dp_model, X, y, epochs=5, lr=1e-2, batch_size=25, seed=0,
-                           dp=DPConfig(epsilon=8.0))
+                           privacy=DPConfig(epsilon=8.0))
     assert 0 < res.epsilon <= 8.0 + 1e-6
     torch.testing.assert_close(dp_model.body[0].components, pca.components)  # untouched
 
 
 def test_public_feature_frontend_bad_input():
-    from midlib.nets import fit_pca_features
+    from midlib.nn import fit_pca_features
 
     imgs = np.random.default_rng(0).random((10, 4, 4))
     with pytest.raises(ValueError, match="n_components"):

@@ -3,11 +3,14 @@
 import numpy as np
 import pytest
 import torch
+
 from torch import nn
 
-from midlib.datasets import make_identity_faces
+from midlib.defenses import VIBRegularizer, vib_head
+
+from midlib.data import make_identity_faces
 from midlib.defenses.vib import VIBHead, kl_bound_nats
-from midlib.nets import accuracy, make_classifier, predict_proba, train_classifier
+from midlib.nn import accuracy, make_classifier, predict_proba, train_classifier
 
 torch.set_num_threads(2)
 
@@ -19,19 +22,19 @@ def faces():
 
 
 @pytest.mark.parametrize("shape,kw", [((8, 8), {}), ((1, 8, 8), {"conv": (4,)}),
-                                      ((8, 8), {"conv": (4, 8)}), ((64,), {"vib_k": 5})])
+                                      ((8, 8), {"conv": (4, 8)}), ((64,), {"head": vib_head(5)})])
 def test_shapes(shape, kw):
     model = make_classifier(shape, 5, hidden=(16,), seed=0, **kw)
     out = model(torch.rand(3, *shape))
     assert out.shape == (3, 5)
-    assert model.is_vib == ("vib_k" in kw)
+    assert isinstance(model.head, VIBHead) == ("head" in kw)
     assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
     from opacus.validators import ModuleValidator
     assert ModuleValidator.validate(model, strict=False) == []
 
 
 def test_vib_replaces_last_layer():
-    model = make_classifier((8, 8), 5, hidden=(16,), vib_k=7, seed=0)
+    model = make_classifier((8, 8), 5, hidden=(16,), head=vib_head(7), seed=0)
     assert isinstance(model.head, VIBHead) and model.head.k == 7 and model.head.in_features == 16
 
 
@@ -60,8 +63,8 @@ def test_vib_training_beta_controls_kl(faces):
     X, y = faces
     kls, accs = [], []
     for beta in (0.0, 0.1):
-        m = make_classifier((8, 8), 5, hidden=(32,), vib_k=8, seed=0)
-        r = train_classifier(m, X, y, epochs=80, lr=1e-2, batch_size=60, beta=beta, seed=0)
+        m = make_classifier((8, 8), 5, hidden=(32,), head=vib_head(8), seed=0)
+        r = train_classifier(m, X, y, epochs=80, lr=1e-2, batch_size=60, regularizer=VIBRegularizer(beta), seed=0)
         kls.append(kl_bound_nats(m, X))
         accs.append(accuracy(m, X, y, n_samples=8, seed=0))
         assert r.history.kl.notna().all()
@@ -71,7 +74,7 @@ def test_vib_training_beta_controls_kl(faces):
 
 def test_predict_proba(faces):
     X, y = faces
-    m = make_classifier((8, 8), 5, hidden=(8,), vib_k=3, seed=0)
+    m = make_classifier((8, 8), 5, hidden=(8,), head=vib_head(3), seed=0)
     p = predict_proba(m, X, n_samples=4, seed=0)
     assert p.shape == (len(X), 5)
     np.testing.assert_allclose(p.sum(1), 1.0, atol=1e-5)
@@ -82,7 +85,7 @@ def test_bad_input(faces):
     X, y = faces
     m = make_classifier((8, 8), 5, seed=0)
     with pytest.raises(ValueError, match="VIBHead"):
-        train_classifier(m, X, y, epochs=1, beta=0.1)
+        train_classifier(m, X, y, epochs=1, regularizer=VIBRegularizer(0.1))
     with pytest.raises(ValueError, match="NaN"):
         train_classifier(m, np.full_like(X, np.nan), y, epochs=1)
     with pytest.raises(ValueError, match="labels"):
@@ -92,9 +95,9 @@ def test_bad_input(faces):
     with pytest.raises(ValueError, match="epochs"):
         train_classifier(m, X, y, epochs=0)
     with pytest.raises(ValueError, match="beta"):
-        train_classifier(m, X, y, epochs=1, beta=-1)
-    with pytest.raises(TypeError, match="DPConfig"):
-        train_classifier(m, X, y, epochs=1, dp={"epsilon": 1})
+        VIBRegularizer(-1)
+    with pytest.raises(TypeError, match="make_private"):
+        train_classifier(m, X, y, epochs=1, privacy={"epsilon": 1})
     with pytest.raises(ValueError, match="shape"):
         m(torch.rand(2, 9, 9))
     with pytest.raises(ValueError, match="n_classes"):

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 import yaml
 
-from midlib import pipeline
+from tools import book as pipeline
 
 ROOT = pipeline.ROOT
 

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from midlib import frontier
+from midlib import frontier, stats
 from midlib.profiles import settings
 
 TABLE = {"quick": {"n": 10, "seeds": 2}, "full": {"n": 1000, "seeds": 10}}
@@ -41,8 +41,8 @@ def test_sweep_is_tidy_and_deterministic():
 
 def test_summarise_and_pareto():
     df = frontier.sweep(_run, {"lam": [0.0, 0.1, 0.2], "method": ["MID"]}, seeds=[0, 1])
-    s = frontier.summarise(df, ["lam", "split"], ["attack"])
-    assert (s["attack_count"] == 2).all()
+    s = stats.summarize(df, ["lam", "split"], metrics=["attack"])
+    assert (s["seeds"] == 2).all() and {"attack_std", "attack_sem", "attack_lo"} <= set(s.columns)
     pts = pd.DataFrame({"mse": [0.1, 0.2, 0.15, 0.3], "attack": [0.5, 0.3, 0.6, 0.35]})
     front = frontier.pareto_front(pts, "mse", "attack")
     assert front["mse"].tolist() == [0.1, 0.2]  # (0.15, 0.6) and (0.3, 0.35) are dominated

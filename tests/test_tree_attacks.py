@@ -7,8 +7,8 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
-from midlib import datasets
-from midlib.attacks.trees import BlackBoxTreeAttack, WhiteBoxTreeAttack, art_guesses
+from midlib import data as datasets
+from midlib.attacks import ClassifierMAP, WhiteBoxTreeAttack, art_guesses
 from midlib.defenses.dp_tree import DPDecisionTreeClassifier
 from midlib.defenses.mid_tree import MIDDecisionTreeClassifier
 from midlib.defenses.priority_tree import PriorityDecisionTreeClassifier
@@ -42,7 +42,7 @@ def test_attacks_against_exact_bayes(seed):
     assert exact.max(0).sum() == pytest.approx(0.92, abs=1e-3)
     res = {}
     for name, adv in [("partition", WhiteBoxTreeAttack("partition")), ("prior", WhiteBoxTreeAttack()),
-                      ("black", BlackBoxTreeAttack())]:
+                      ("black", ClassifierMAP())]:
         row = play(task, model, adv, members=train, nonmembers=test).set_index("game").loc["distributional"]
         res[name] = row
         # nobody beats the Bayes rule (beyond sampling noise on the same targets)
@@ -54,7 +54,7 @@ def test_attacks_against_exact_bayes(seed):
 
 def test_no_dependence_no_advantage():
     task, train, test, model = _setting(0.0, 3)
-    for adv in [WhiteBoxTreeAttack("partition"), WhiteBoxTreeAttack(), BlackBoxTreeAttack()]:
+    for adv in [WhiteBoxTreeAttack("partition"), WhiteBoxTreeAttack(), ClassifierMAP()]:
         row = play(task, model, adv, members=train, nonmembers=test).set_index("game").loc["distributional"]
         assert abs(row.advantage) <= 0.01, (adv, row.advantage)
 
@@ -75,7 +75,7 @@ def test_attacks_run_on_every_tree():
     train, test = task.split(0.3, 0)
     for model in _all_trees(task.sensitive_columns()[0]):
         model.fit(task.encode(train), task.y(train))
-        for adv in [WhiteBoxTreeAttack(), BlackBoxTreeAttack()]:
+        for adv in [WhiteBoxTreeAttack(), ClassifierMAP()]:
             adv.fit(task, train)
             s = adv.scores(model, test.assign(**{task.sensitive: None}))
             assert s.shape == (len(test), 2)
@@ -87,7 +87,7 @@ def test_attacks_run_on_every_tree():
 def test_black_box_confusion_rows_are_distributions():
     task = datasets.make_survey(600, 0.6, seed=2)
     model = DecisionTreeClassifier(max_depth=3, random_state=0).fit(task.encode(), task.y())
-    adv = BlackBoxTreeAttack().fit(task, task.frame)
+    adv = ClassifierMAP().fit(task, task.frame)
     pi = adv.confusion(model)
     np.testing.assert_allclose(pi.sum(1), 1.0)
     # black-box works on any classifier, not only trees
@@ -104,7 +104,7 @@ def test_white_box_refuses_a_non_tree_and_bad_parameters():
     with pytest.raises(ValueError, match="weighting"):
         WhiteBoxTreeAttack("counts").fit(task, task.frame)
     with pytest.raises(ValueError, match="smoothing"):
-        BlackBoxTreeAttack(-1).fit(task, task.frame)
+        ClassifierMAP(smoothing=-1).fit(task, task.frame)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("art") is None, reason="adversarial-robustness-toolbox not installed")

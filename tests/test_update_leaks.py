@@ -6,12 +6,16 @@ import numpy as np
 import pytest
 import torch
 
+from midlib.defenses import VIBRegularizer, find_vib, vib_head
+from midlib.data import digits_split
+from midlib.experiments.update_leaks import run as run_update_leaks
+
 from midlib.attacks.update_leaks import (
-    UpdateConfig, UpdateLeaksAttack, digits_split, label_inference_bound, posterior_change, run_update_leaks,
+    UpdateConfig, UpdateLeaksAttack, label_inference_bound, posterior_change,
     simulate_updates, update_model,
 )
 from midlib.defenses.dp_sgd import DPConfig, noise_multiplier_for, rdp_epsilon
-from midlib.nets import make_classifier, train_classifier
+from midlib.nn import make_classifier, train_classifier
 
 torch.set_num_threads(2)
 
@@ -46,7 +50,7 @@ def test_update_copies_and_changes(planted):
 
 def test_update_is_deterministic_with_seed(planted):
     m, x, y = planted["target"], planted["xt"][:1], planted["yt"][:1]
-    cfg = UpdateConfig(steps=2, dp=DPConfig(epsilon=2.0))
+    cfg = UpdateConfig(steps=2, privacy=DPConfig(epsilon=2.0))
     a, b = update_model(m, x, y, cfg, seed=5), update_model(m, x, y, cfg, seed=5)
     c = update_model(m, x, y, cfg, seed=6)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
@@ -75,7 +79,7 @@ def test_attack_recovers_planted_labels(planted):
 def test_dp_update_bounds_the_attack(planted):
     """An update that is (eps, delta)-DP for replacing the update record allows label
     inference with probability at most e^eps max_c pi_c + delta."""
-    cfg = UpdateConfig(steps=5, lr=0.1, dp=DPConfig(noise_multiplier=60.0, delta=1e-3))
+    cfg = UpdateConfig(steps=5, lr=0.1, privacy=DPConfig(noise_multiplier=60.0, delta=1e-3))
     eps = cfg.replacement_epsilon()
     assert eps < 0.5
     f_sh, l_sh = simulate_updates(planted["shadow"], planted["xs"], planted["ys"],
@@ -91,7 +95,7 @@ def test_dp_update_bounds_the_attack(planted):
 
 
 def test_dp_epsilon_matches_opacus_accountant():
-    cfg = UpdateConfig(steps=4, dp=DPConfig(epsilon=1.5, delta=1e-5))
+    cfg = UpdateConfig(steps=4, privacy=DPConfig(epsilon=1.5, delta=1e-5))
     sigma = cfg.noise_multiplier()
     assert sigma == pytest.approx(noise_multiplier_for(1.5, 1e-5, 1.0, 4))
     assert cfg.epsilon() == pytest.approx(rdp_epsilon(sigma, 1.0, 4, 1e-5))
@@ -105,10 +109,10 @@ def test_dp_epsilon_matches_opacus_accountant():
 
 def test_vib_model_can_be_updated():
     X, y = blobs(60, 0)
-    model = make_classifier((6,), 3, hidden=(8,), vib_k=4, seed=0)
-    model = train_classifier(model, X, y, epochs=2, beta=0.01, seed=0).model
+    model = make_classifier((6,), 3, hidden=(8,), head=vib_head(4), seed=0)
+    model = train_classifier(model, X, y, epochs=2, regularizer=VIBRegularizer(0.01), seed=0).model
     new = update_model(model, X[:1], y[:1], UpdateConfig(steps=2, beta=0.01))
-    assert new.is_vib and new(torch.as_tensor(X[:2])).shape == (2, 3)
+    assert find_vib(new) is not None and new(torch.as_tensor(X[:2])).shape == (2, 3)
 
 
 def test_bad_input():
@@ -140,10 +144,10 @@ def test_bad_input():
         attack.predict(np.full((2, 3), np.nan))
     with pytest.raises(ValueError, match="n_updates"):
         simulate_updates(plain, X, y, X, UpdateConfig(), 0)
-    with pytest.raises(ValueError, match="method"):
-        run_update_leaks({}, "laplace", 1.0)
-    with pytest.raises(ValueError, match="positive param"):
-        run_update_leaks({}, "MID", None)
+    with pytest.raises(ValueError, match="defense"):
+        run_update_leaks("laplace", 1.0, split={})
+    with pytest.raises(ValueError, match="positive strength"):
+        run_update_leaks("MID", None, split={})
 
 
 def test_digits_split_is_disjoint():
@@ -157,8 +161,8 @@ def test_digits_split_is_disjoint():
 
 def test_run_update_leaks_end_to_end():
     s = digits_split(n_target=200, n_shadow=200, n_probe=20, seed=0)
-    rows = run_update_leaks(s, "none", epochs=10, n_shadow_updates=60, n_target_updates=30,
-                            seed=0)
+    rows = run_update_leaks("none", None, 0, split=s, epochs=10, n_shadow_updates=60,
+                            n_target_updates=30)
     assert [r["split"] for r in rows] == ["train", "heldout"]
     assert all(r["attack_acc"] > 0.5 for r in rows), rows  # chance is about 0.1
     assert 0.5 < rows[0]["model_acc"] <= 1

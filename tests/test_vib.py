@@ -5,28 +5,34 @@ import math
 import numpy as np
 import pytest
 import torch
+
 import torch.nn.functional as F
 from torch.distributions import Normal, kl_divergence
 
+from midlib.defenses import VIBRegularizer, vib_head
 from midlib.defenses.vib import (STD_SHIFT, VIBHead, find_vib, gaussian_kl, kl_bound_nats,
-                                 mutual_information_mc, posterior, vib_loss)
-from midlib.nets import make_classifier
+                                 mutual_information_mc, posterior)
+from midlib.nn import make_classifier
 
 torch.set_num_threads(2)
 
 
-def test_shapes_and_stored_values():
+def test_shapes_and_no_state_between_calls():
     torch.manual_seed(0)
     head = VIBHead(10, 3, k=4)
     h = torch.randn(7, 10)
+    before = dict(vars(head))
     logits = head(h)
     assert logits.shape == (7, 3)
-    assert head.mu.shape == head.std.shape == head.z.shape == (7, 4)
-    assert head.kl.shape == () and head.kl_per_sample.shape == (7,)
+    assert dict(vars(head)).keys() == before.keys(), "forward must not keep per-call state"
+    mu, std = head.encode(h)
+    assert mu.shape == std.shape == (7, 4)
     raw = head.encoder(h)
-    assert torch.allclose(head.mu, raw[:, :4])
-    assert torch.allclose(head.std, F.softplus(raw[:, 4:] - STD_SHIFT))
-    assert (head.std > 0).all()
+    assert torch.allclose(mu, raw[:, :4])
+    assert torch.allclose(std, F.softplus(raw[:, 4:] - STD_SHIFT))
+    assert (std > 0).all()
+    logits, kl = head.forward_with_kl(h)
+    assert logits.shape == (7, 3) and kl.shape == (7,)
 
 
 def test_sampling_in_eval_mode_too():
@@ -52,32 +58,36 @@ def test_kl_against_closed_form_of_torch_distributions():
     assert float(gaussian_kl(torch.zeros(1, 3), torch.ones(1, 3))) == pytest.approx(0.0, abs=1e-7)
 
 
-def test_head_kl_is_batch_mean_of_closed_form():
+def test_head_kl_is_closed_form():
     torch.manual_seed(2)
     head = VIBHead(8, 4, k=6)
-    head(torch.randn(9, 8))
-    assert torch.allclose(head.kl, gaussian_kl(head.mu, head.std).mean())
+    h = torch.randn(9, 8)
+    _, kl = head.forward_with_kl(h)
+    assert torch.allclose(kl, gaussian_kl(*head.encode(h)))
 
 
-def test_vib_loss_is_ce_plus_beta_kl():
+def test_regularizer_returns_logits_and_mean_kl():
     torch.manual_seed(3)
-    head = VIBHead(8, 4, k=6)
-    x, y = torch.randn(9, 8), torch.randint(0, 4, (9,))
-    logits = head(x)
-    ce = F.cross_entropy(logits, y)
-    assert torch.allclose(vib_loss(logits, y, head.kl, 0.0), ce)
-    assert torch.allclose(vib_loss(logits, y, head.kl, 0.5), ce + 0.5 * head.kl)
-    vib_loss(logits, y, head.kl, 0.5).backward()
-    assert head.encoder.weight.grad is not None
+    model = make_classifier((8,), 4, hidden=(5,), head=vib_head(6), seed=0)
+    x = torch.randn(9, 8)
+    reg = VIBRegularizer(0.5)
+    torch.manual_seed(7)
+    logits, kl = reg(model, x)
+    torch.manual_seed(7)
+    assert torch.allclose(logits, model(x)), "the same draw as the model's own forward"
+    mu, std = model.head.encode(model.features(x))
+    assert torch.allclose(kl, gaussian_kl(mu, std).mean()) and reg.weight == 0.5
+    (F.cross_entropy(logits, torch.zeros(9, dtype=torch.long)) + reg.weight * kl).backward()
+    assert model.head.encoder.weight.grad is not None
     with pytest.raises(ValueError, match="beta"):
-        vib_loss(logits, y, head.kl, -1.0)
-    with pytest.raises(ValueError, match="KL"):
-        vib_loss(logits, y, None, 0.1)
+        VIBRegularizer(-1.0)
+    with pytest.raises(ValueError, match="VIBHead"):
+        reg.check(make_classifier((8,), 4, hidden=(5,)))
 
 
 def test_kl_bound_nats_on_a_model():
     torch.manual_seed(4)
-    model = make_classifier((6,), 3, hidden=(8,), vib_k=4, seed=0)
+    model = make_classifier((6,), 3, hidden=(8,), head=vib_head(4), seed=0)
     X = torch.randn(20, 6)
     mu, std = posterior(model, X)
     assert kl_bound_nats(model, X) == pytest.approx(float(gaussian_kl(mu, std).mean()), rel=1e-5)
@@ -130,7 +140,7 @@ def test_bad_input():
 def test_label_mutual_information():
     from midlib.defenses.vib import label_mutual_information
     torch.manual_seed(0)
-    model = make_classifier((4,), 3, hidden=(8,), vib_k=2, seed=0)
+    model = make_classifier((4,), 3, hidden=(8,), head=vib_head(2), seed=0)
     X = torch.randn(50, 4)
     i_y = label_mutual_information(model, X, n_draws=64)
     assert 0 <= i_y <= math.log(3) + 1e-9

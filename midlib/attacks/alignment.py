@@ -18,7 +18,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from midlib.nets import as_tensors, predict_proba
+from midlib.nn import as_tensors, predict_proba
+
+__all__ = ["truncate_top", "KnowledgeAlignment"]
 
 
 def truncate_top(probs: np.ndarray, m: int | None) -> np.ndarray:

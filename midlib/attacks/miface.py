@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+__all__ = ["total_variation", "MIFace"]
+
 
 def total_variation(x: torch.Tensor) -> torch.Tensor:
     """Anisotropic total variation of each image in a batch ``(n, ..., h, w)``."""

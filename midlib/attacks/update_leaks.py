@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,12 +29,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..progress import progress
+from midlib.defenses.dp_sgd import (DPConfig, add_gaussian_noise, clip_per_record,
+                                    noise_multiplier_for, rdp_epsilon)
+from midlib.defenses.vib import VIBRegularizer
+from midlib.nn import as_tensors, predict_proba
+from midlib.progress import progress
 
 __all__ = [
     "UpdateConfig", "update_model", "posterior_change", "simulate_updates", "UpdateLeaksAttack",
-    "batched_updates", "batched_posteriors",
-    "digits_split", "run_update_leaks", "METHODS", "label_inference_bound",
+    "batched_updates", "batched_posteriors", "label_inference_bound",
 ]
 
 
@@ -51,8 +53,6 @@ class UpdateConfig:
     dp: object | None = None
 
     def __post_init__(self):
-        from ..defenses.dp_sgd import DPConfig
-
         if not isinstance(self.steps, (int, np.integer)) or self.steps < 1:
             raise ValueError(f"UpdateConfig: steps must be a positive integer, got {self.steps!r}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
@@ -64,8 +64,6 @@ class UpdateConfig:
 
     def noise_multiplier(self) -> float | None:
         """The DP noise multiplier of the update (None without DP)."""
-        from ..defenses.dp_sgd import noise_multiplier_for
-
         if self.dp is None:
             return None
         if self.dp.noise_multiplier is not None:
@@ -74,8 +72,6 @@ class UpdateConfig:
 
     def epsilon(self) -> float | None:
         """The epsilon one update spends (Opacus RDP accountant; None without DP)."""
-        from ..defenses.dp_sgd import rdp_epsilon
-
         if self.dp is None:
             return None
         return rdp_epsilon(self.noise_multiplier(), 1.0, int(self.steps), float(self.dp.delta))
@@ -85,44 +81,29 @@ class UpdateConfig:
         configured): two clipped gradients differ by at most ``2 * max_grad_norm``, so each
         step is a Gaussian mechanism with half the noise multiplier; Opacus's RDP accountant
         (sampling rate 1) composes the steps. None without DP."""
-        from ..defenses.dp_sgd import rdp_epsilon
-
         if self.dp is None:
             return None
         return rdp_epsilon(self.noise_multiplier() / 2, 1.0, int(self.steps), float(self.dp.delta))
 
 
-def _as_xy(X, y):
-    from ..nets import as_tensors
+class _Penalised(nn.Module):
+    """``net`` whose forward returns ``regularizer(net, x)``, i.e. (logits, KL): lets
+    ``torch.func.functional_call`` run MID's loss on batched parameters."""
 
-    return as_tensors(X, y)
+    def __init__(self, net: nn.Module, regularizer):
+        super().__init__()
+        self.net = net
+        self.regularizer = regularizer
 
-
-def _clone(model: nn.Module) -> nn.Module:
-    """A deep copy of ``model``; a VIB head's cached tensors of the last forward pass (which
-    belong to an autograd graph and cannot be copied) are left out of the copy."""
-    from ..defenses.vib import VIBHead
-
-    cached = ("kl", "kl_per_sample", "mu", "std", "z")
-    saved = []
-    for m in model.modules():
-        if isinstance(m, VIBHead):
-            saved.append((m, {a: getattr(m, a, None) for a in cached}))
-            for a in cached:
-                setattr(m, a, None)
-    try:
-        return copy.deepcopy(model)
-    finally:
-        for m, attrs in saved:
-            for a, v in attrs.items():
-                setattr(m, a, v)
+    def forward(self, x):
+        return self.regularizer(self.net, x)
 
 
 def _check_update(model: nn.Module, X, y, config) -> tuple[torch.Tensor, torch.Tensor]:
     """Validate an update's configuration and records; return them as tensors."""
     if not isinstance(config, UpdateConfig):
         raise TypeError(f"config must be an UpdateConfig, got {type(config).__name__}")
-    Xt, yt = _as_xy(X, y)
+    Xt, yt = as_tensors(X, y)
     n_classes = getattr(model, "n_classes", None)
     if n_classes is not None and (yt.min() < 0 or yt.max() >= n_classes):
         raise ValueError(f"update labels must lie in 0..{n_classes - 1}")
@@ -138,41 +119,33 @@ def update_model(model: nn.Module, X, y, config: UpdateConfig, seed: int | None 
     number of records. The VIB's draws and the DP noise come from torch's global generator,
     seeded with ``seed`` inside a forked state (``seed=None``: the generator as it stands).
     """
-    from ..defenses.vib import find_vib, vib_loss
-
     Xt, yt = _check_update(model, X, y, config)
-    head = None
-    try:
-        head = find_vib(model)
-    except ValueError:
-        if config.beta > 0:
-            raise
-    new = _clone(model)
-    head = find_vib(new) if head is not None else None
+    regularizer = VIBRegularizer(config.beta) if config.beta > 0 else None
+    if regularizer is not None:
+        regularizer.check(model)
+    new = copy.deepcopy(model)
     new.train()
     params = [p for p in new.parameters() if p.requires_grad]
     sigma = config.noise_multiplier()
 
     def loss_of(xb, yb):
-        logits = new(xb)
-        if config.beta > 0:
-            return vib_loss(logits, yb, head.kl, config.beta)
-        return F.cross_entropy(logits, yb)
+        if regularizer is None:
+            return F.cross_entropy(new(xb), yb)
+        logits, kl = regularizer(new, xb)
+        return F.cross_entropy(logits, yb) + config.beta * kl
 
     def run():
         for _ in range(int(config.steps)):
             if config.dp is None:
                 grads = torch.autograd.grad(loss_of(Xt, yt), params)
             else:
-                c = float(config.dp.max_grad_norm)
-                total = [torch.zeros_like(p) for p in params]
-                for i in range(len(Xt)):
-                    g = torch.autograd.grad(loss_of(Xt[i:i + 1], yt[i:i + 1]), params)
-                    norm = torch.sqrt(sum((gi ** 2).sum() for gi in g))
-                    scale = min(1.0, c / (float(norm) + 1e-12))
-                    for t, gi in zip(total, g):
-                        t.add_(gi * scale)
-                grads = [(t + sigma * c * torch.randn(t.shape)) / len(Xt) for t in total]
+                per_record = [torch.autograd.grad(loss_of(Xt[i:i + 1], yt[i:i + 1]), params)
+                              for i in range(len(Xt))]
+                stacked = {k: torch.stack([g[k] for g in per_record]) for k in range(len(params))}
+                clipped = clip_per_record(stacked, float(config.dp.max_grad_norm))
+                summed = {k: v.sum(0) for k, v in clipped.items()}
+                noisy = add_gaussian_noise(summed, sigma, float(config.dp.max_grad_norm))
+                grads = [noisy[k] / len(Xt) for k in range(len(params))]
             with torch.no_grad():
                 for p, g in zip(params, grads):
                     p.sub_(config.lr * g)
@@ -191,8 +164,6 @@ def posterior_change(before: nn.Module, after: nn.Module, probe, n_samples: int 
     """The attack's input: ``after(probe) - before(probe)`` posteriors, flattened to
     ``(n_probe * n_classes,)``. Each version is queried once per probe record (a VIB draws a
     fresh ``z`` per query; ``n_samples > 1`` averages that many draws per query)."""
-    from ..nets import predict_proba
-
     p0 = predict_proba(before, probe, n_samples=n_samples, seed=seed)
     p1 = predict_proba(after, probe, n_samples=n_samples, seed=None if seed is None else seed + 1)
     return (p1 - p0).ravel()
@@ -206,20 +177,22 @@ def batched_updates(model: nn.Module, X, y, config: UpdateConfig) -> dict:
     tensors with a leading axis of length ``len(X)``, for :func:`batched_posteriors`."""
     from torch.func import functional_call, grad, vmap
 
-    from ..defenses.vib import find_vib
-
     Xt, yt = _check_update(model, X, y, config)
-    head = find_vib(model) if config.beta > 0 else None
+    regularizer = VIBRegularizer(config.beta) if config.beta > 0 else None
+    if regularizer is not None:
+        regularizer.check(model)
     buffers = dict(model.named_buffers())
     was_training = model.training
     model.train()
 
     def loss_fn(params, x, label):
-        logits = functional_call(model, (params, buffers), (x[None],))
-        loss = F.cross_entropy(logits, label[None])
-        if head is not None:
-            loss = loss + config.beta * head.kl
-        return loss
+        if regularizer is None:
+            logits = functional_call(model, (params, buffers), (x[None],))
+            return F.cross_entropy(logits, label[None])
+        logits, kl = functional_call(_Penalised(model, regularizer), (
+            {f"net.{k}": v for k, v in params.items()},
+            {f"net.{k}": v for k, v in buffers.items()}), (x[None],))
+        return F.cross_entropy(logits, label[None]) + config.beta * kl
 
     grad_fn = vmap(grad(loss_fn), in_dims=(0, 0, 0), randomness="different")
     n = len(Xt)
@@ -229,17 +202,12 @@ def batched_updates(model: nn.Module, X, y, config: UpdateConfig) -> dict:
     try:
         for _ in range(int(config.steps)):
             g = grad_fn(params, Xt, yt)
-            if config.dp is not None:
+            if config.dp is not None:  # each update has one record: clip it, then noise it
                 c = float(config.dp.max_grad_norm)
-                norm = torch.sqrt(sum(v.flatten(1).pow(2).sum(1) for v in g.values()))
-                scale = torch.clamp(c / (norm + 1e-12), max=1.0)
-                g = {k: v * scale.view(-1, *[1] * (v.ndim - 1)) + sigma * c * torch.randn_like(v)
-                     for k, v in g.items()}
+                g = add_gaussian_noise(clip_per_record(g, c), sigma, c)
             params = {k: params[k] - config.lr * g[k] for k in params}
     finally:
         model.train(was_training)
-        if head is not None:  # drop the batched tensors vmap left on the head
-            head.kl = head.kl_per_sample = head.mu = head.std = head.z = None
     return {k: v.detach() for k, v in params.items()}
 
 
@@ -251,8 +219,6 @@ def batched_posteriors(model: nn.Module, params: dict | None, probe, n_versions:
     ``params=None``, ``n_versions`` queries of ``model`` itself (for a VIB, fresh draws of
     ``z`` for every version and probe)."""
     from torch.func import functional_call, vmap
-
-    from ..defenses.vib import VIBHead
 
     P = torch.as_tensor(np.asarray(probe, dtype=np.float32))
     was_training = model.training
@@ -269,9 +235,6 @@ def batched_posteriors(model: nn.Module, params: dict | None, probe, n_versions:
             out = vmap(f, randomness="different")(params)
     finally:
         model.train(was_training)
-        for m in model.modules():
-            if isinstance(m, VIBHead):
-                m.kl = m.kl_per_sample = m.mu = m.std = m.z = None
     return out
 
 
@@ -282,7 +245,7 @@ def simulate_updates(model: nn.Module, X, y, probe, config: UpdateConfig, n_upda
     ``(features, labels)``: the posterior changes ``after(probe) - before(probe)`` (each
     version queried once per probe record, flattened to ``(n_updates, n_probe * n_classes)``)
     and the labels of the update records."""
-    Xt, yt = _as_xy(X, y)
+    Xt, yt = as_tensors(X, y)
     if not isinstance(n_updates, (int, np.integer)) or n_updates < 1:
         raise ValueError(f"n_updates must be a positive integer, got {n_updates!r}")
     rng = np.random.default_rng(seed)
@@ -370,99 +333,3 @@ def label_inference_bound(epsilon: float, delta: float, prior) -> float:
     if not epsilon >= 0 or not 0 <= delta < 1:
         raise ValueError(f"need epsilon >= 0 and 0 <= delta < 1, got {epsilon}, {delta}")
     return float(min(1.0, math.exp(epsilon) * prior.max() + delta))
-
-
-# --------------------------------------------------------------------------------------------
-# The experiment on scikit-learn's digits
-# --------------------------------------------------------------------------------------------
-
-def digits_split(n_target: int = 600, n_shadow: int = 600, n_probe: int = 100,
-                 seed: int = 0) -> dict:
-    """Disjoint parts of scikit-learn's 1,797 digits (flattened to 64 features in [0, 1]):
-    ``target`` (the target's training set), ``shadow`` (the adversary's data, trained on in
-    the same way), ``probe`` (the adversary's probe records, labels unused) and ``heldout``
-    (the rest: fresh update records and the test set of model accuracy)."""
-    from ..datasets import load_digits
-
-    d = load_digits()
-    X, y = d.images.reshape(len(d.images), -1), d.target
-    sizes = (n_target, n_shadow, n_probe)
-    if any(not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
-        raise ValueError(f"sizes must be positive integers, got {sizes}")
-    if sum(sizes) >= len(y) - 50:
-        raise ValueError(f"n_target + n_shadow + n_probe = {sum(sizes)} leaves fewer than 50 of "
-                         f"the {len(y)} digits for held-out records")
-    idx = np.random.default_rng(seed).permutation(len(y))
-    a, b, c = n_target, n_target + n_shadow, n_target + n_shadow + n_probe
-    part = lambda ix: (X[ix], y[ix])  # noqa: E731
-    return {"target": part(idx[:a]), "shadow": part(idx[a:b]), "probe": X[idx[b:c]],
-            "heldout": part(idx[c:])}
-
-
-METHODS = ("none", "MID", "DP", "DP-train")
-
-
-def run_update_leaks(split: dict, method: str = "none", param: float | None = None, *,
-                     epochs: int = 30, hidden=(64,), vib_k: int = 32, update_steps: int = 5,
-                     update_lr: float = 0.05, n_shadow_updates: int = 400,
-                     n_target_updates: int = 200, seed: int = 0) -> list[dict]:
-    """One point of the Update-Leaks experiment: train a target and a shadow model the same way
-    (``method`` "none"; "MID" with ``param`` = beta; "DP" with ``param`` = epsilon, used for
-    training and for every update; "DP-train": DP-SGD training only, plain updates), fit the attack on shadow updates (from the shadow's
-    training records and from held-out records, half each), and attack updates of the target
-    with its training records (``split="train"``) and with held-out records
-    (``split="heldout"``). Returns one row per split: ``model_acc`` (target accuracy on the
-    held-out records), ``attack_acc``, ``train_epsilon``, ``update_epsilon`` (add/remove) and
-    ``replacement_epsilon`` of one update (NaN without DP), ``prior_max`` (the largest label
-    frequency among the attacked update records: the best guess without the model) and
-    ``seconds``.
-    """
-    from ..defenses.dp_sgd import DPConfig
-    from ..nets import accuracy, make_classifier, train_classifier
-
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if method != "none" and (param is None or not param > 0):
-        raise ValueError(f"method {method!r} needs a positive param (beta for MID, epsilon for DP)")
-    start = time.perf_counter()
-    beta = float(param) if method == "MID" else 0.0
-    dp = DPConfig(epsilon=float(param)) if method in ("DP", "DP-train") else None
-    config = UpdateConfig(steps=update_steps, lr=update_lr, beta=beta,
-                          dp=dp if method == "DP" else None)
-    (xt, yt), (xs, ys), probe = split["target"], split["shadow"], split["probe"]
-    xh, yh = split["heldout"]
-    half = len(yh) // 2  # the adversary's fresh records / the target's fresh records and test set
-    models = {}
-    train_eps = np.nan
-    for name, (x, y), s in (("target", (xt, yt), seed), ("shadow", (xs, ys), seed + 1000)):
-        net = make_classifier(x.shape[1:], 10, hidden=hidden,
-                              vib_k=vib_k if method == "MID" else None, seed=s)
-        res = train_classifier(net, x, y, epochs=epochs, beta=beta, dp=dp, seed=s,
-                               batch_size=64 if dp is None else 128,
-                               lr=1e-3 if dp is None else 4e-3)
-        models[name] = res.model
-        if name == "target" and res.epsilon is not None:
-            train_eps = res.epsilon
-    n_sh = n_shadow_updates // 2
-    f1, l1 = simulate_updates(models["shadow"], xs, ys, probe, config, n_sh, seed=seed + 1,
-                              desc="shadow updates")
-    f2, l2 = simulate_updates(models["shadow"], xh[:half], yh[:half], probe, config,
-                              n_shadow_updates - n_sh, seed=seed + 2, desc="shadow updates")
-    attack = UpdateLeaksAttack(random_state=seed).fit(np.vstack([f1, f2]), np.concatenate([l1, l2]))
-    model_acc = accuracy(models["target"], xh[half:], yh[half:], seed=seed)
-    update_eps, replace_eps = config.epsilon(), config.replacement_epsilon()
-    rows = []
-    for split_name, (x, y), s in (("train", (xt, yt), seed + 3),
-                                  ("heldout", (xh[half:], yh[half:]), seed + 4)):
-        f, lab = simulate_updates(models["target"], x, y, probe, config, n_target_updates,
-                                  seed=s, desc="target updates")
-        rows.append({"method": method, "param": np.nan if param is None else float(param),
-                     "split": split_name, "model_acc": model_acc,
-                     "attack_acc": attack.score(f, lab),
-                     "train_epsilon": train_eps,
-                     "update_epsilon": np.nan if update_eps is None else update_eps,
-                     "replacement_epsilon": np.nan if replace_eps is None else replace_eps,
-                     "prior_max": float(np.bincount(y, minlength=10).max() / len(y))})
-    for r in rows:
-        r["seconds"] = time.perf_counter() - start
-    return rows

@@ -34,7 +34,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from midlib.seeding import as_generator
+from midlib.validation import check_random_state
 
 __all__ = ["FunctionalMechanismRegression", "functional_mechanism_sensitivity", "check_unit_bounds",
            "replacement_change"]
@@ -199,7 +199,7 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         coefs, _ = self.exact_coefficients(X, y)
         d = np.asarray(X).shape[1]
         b = functional_mechanism_sensitivity(d, self.fit_intercept) / self.epsilon
-        rng = as_generator(self.random_state) if rng is None else rng
+        rng = check_random_state(self.random_state) if rng is None else rng
         return coefs + rng.laplace(0.0, b, size=coefs.shape)
 
     def _solve(self, coefs, n, p):
@@ -243,7 +243,7 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         check_unit_bounds(X, y)
         coefs, _ = self.exact_coefficients(X, y)
         b = functional_mechanism_sensitivity(X.shape[1], self.fit_intercept) / self.epsilon
-        rng = as_generator(random_state)
+        rng = check_random_state(random_state)
         noisy = coefs[None, :] + rng.laplace(0.0, b, size=(size, len(coefs)))
         return self._solve(noisy, X.shape[0], X.shape[1] + int(bool(self.fit_intercept)))[0]
 
@@ -251,7 +251,7 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         check_unit_bounds(X, y)
-        rng = as_generator(self.random_state)
+        rng = check_random_state(self.random_state)
         n, d = X.shape
         noisy = self.noisy_coefficients(X, y, rng=rng)
         p = d + int(bool(self.fit_intercept))

@@ -16,6 +16,9 @@ from functools import lru_cache
 import torch
 from torch import nn
 
+__all__ = ["DPConfig", "check_opacus_compatible", "make_private", "noise_multiplier_for",
+           "rdp_epsilon", "clip_per_record", "add_gaussian_noise"]
+
 
 @dataclass
 class DPConfig:
@@ -31,6 +34,11 @@ class DPConfig:
     noise_multiplier: float | None = None
     delta: float = 1e-5
     max_grad_norm: float = 1.0
+
+    def make_private(self, model, optimizer, loader, epochs: int, generator=None):
+        """The privacy hook of :func:`midlib.nn.train_classifier`: :func:`make_private` with
+        this configuration."""
+        return make_private(model, optimizer, loader, self, epochs, generator=generator)
 
     def __post_init__(self):
         if (self.epsilon is None) == (self.noise_multiplier is None):
@@ -115,3 +123,55 @@ def rdp_epsilon(noise_multiplier: float, sample_rate: float, steps: int, delta: 
     acc = RDPAccountant()
     acc.history = [(float(noise_multiplier), float(sample_rate), int(steps))]
     return float(acc.get_epsilon(delta))
+
+
+def clip_per_record(grads: dict, max_grad_norm: float) -> dict:
+    """DP-SGD's per-record clipping: each record's gradient scaled to norm at most ``max_grad_norm``.
+
+    Parameters
+    ----------
+    grads : dict of str to torch.Tensor
+        Per-record gradients, each tensor with a leading axis of records.
+    max_grad_norm : float
+        The clipping bound ``C``.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        The clipped gradients, same shapes.
+
+    Examples
+    --------
+    >>> g = clip_per_record({"w": torch.tensor([[3.0, 4.0], [0.3, 0.4]])}, 1.0)["w"]
+    >>> [round(float(v), 3) for v in g.norm(dim=1)]
+    [1.0, 0.5]
+    """
+    norm = torch.sqrt(sum(v.flatten(1).pow(2).sum(1) for v in grads.values()))
+    scale = torch.clamp(max_grad_norm / (norm + 1e-12), max=1.0)
+    return {k: v * scale.view(-1, *[1] * (v.ndim - 1)) for k, v in grads.items()}
+
+
+def add_gaussian_noise(grads: dict, noise_multiplier: float, max_grad_norm: float) -> dict:
+    """DP-SGD's noise: ``N(0, (noise_multiplier * max_grad_norm)^2)`` added to every coordinate
+    (drawn from torch's global generator, one tensor after another in the dict's order).
+
+    Parameters
+    ----------
+    grads : dict of str to torch.Tensor
+        Clipped (summed) gradients.
+    noise_multiplier : float
+        sigma, the noise in units of the clipping bound.
+    max_grad_norm : float
+        The clipping bound ``C``.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+
+    Examples
+    --------
+    >>> add_gaussian_noise({"w": torch.zeros(3)}, 0.0, 1.0)["w"].tolist()
+    [0.0, 0.0, 0.0]
+    """
+    c = float(max_grad_norm)
+    return {k: v + noise_multiplier * c * torch.randn_like(v) for k, v in grads.items()}

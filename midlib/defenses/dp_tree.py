@@ -32,7 +32,7 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from .mid_tree import TREE_LEAF, _TreePredictorMixin, _check_fit_input, _seed_of, build_tree
+from midlib.defenses.tree_base import TREE_LEAF, TreePredictorMixin, build_tree, check_fit_input, seed_of
 
 __all__ = ["DPDecisionTreeClassifier", "GINI_SENSITIVITY"]
 
@@ -40,7 +40,7 @@ __all__ = ["DPDecisionTreeClassifier", "GINI_SENSITIVITY"]
 GINI_SENSITIVITY = 2.0
 
 
-class DPDecisionTreeClassifier(_TreePredictorMixin, ClassifierMixin, BaseEstimator):
+class DPDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimator):
     """Epsilon-DP decision tree: exponential-mechanism splits and Laplace leaf counts.
 
     Parameters
@@ -89,8 +89,8 @@ class DPDecisionTreeClassifier(_TreePredictorMixin, ClassifierMixin, BaseEstimat
 
     def fit(self, X, y):
         eps, depth, thresholds = self._validate_params_()
-        X, y, classes, y_enc, _ = _check_fit_input(self, X, y)
-        rng = np.random.default_rng(_seed_of(self.random_state))
+        X, y, classes, y_enc, _ = check_fit_input(self, X, y)
+        rng = np.random.default_rng(seed_of(self.random_state))
         K = len(classes)
         eps_level = eps / (depth + 1)
         cand_j = np.repeat(np.arange(X.shape[1]), len(thresholds))

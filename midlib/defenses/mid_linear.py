@@ -32,10 +32,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from midlib.seeding import as_generator
+from midlib.validation import check_random_state
 
 __all__ = ["MIDLinearRegression", "mid_objective", "numerical_minimum", "gaussian_bound", "optimal_noise_variance",
-           "optimal_shrinkage", "gaussian_mixture_mutual_information"]
+           "optimal_shrinkage"]
 
 
 def gaussian_bound(signal_variance, noise_variance):
@@ -107,33 +107,6 @@ def numerical_minimum(X, y, lam, fit_intercept=True, starts=3, seed=0):
     return best
 
 
-def gaussian_mixture_mutual_information(means, noise_sd, weights=None, grid_size=20001):
-    """I(X; Yhat) in nats for Yhat = m(X) + noise_sd * xi, X discrete with P(m(X) = means[k]) =
-    weights[k]: h(Yhat) - (1/2) log(2 pi e noise_sd^2), with the mixture entropy integrated
-    numerically on a grid (trapezoid rule, +-10 sd beyond the extreme means)."""
-    means = np.asarray(means, dtype=float).ravel()
-    if weights is None:
-        weights = np.full(len(means), 1.0 / len(means))
-    weights = np.asarray(weights, dtype=float).ravel()
-    if noise_sd <= 0:
-        raise ValueError("noise_sd must be > 0 (a deterministic output of a discrete X leaks H(m(X)))")
-    if len(weights) != len(means) or np.any(weights < 0):
-        raise ValueError("weights must be non-negative, one per mean")
-    weights = weights / weights.sum()
-    # merge identical means (saves time, same density)
-    uniq, inv = np.unique(np.round(means, 12), return_inverse=True)
-    w = np.bincount(inv, weights=weights)
-    t = np.linspace(uniq.min() - 10 * noise_sd, uniq.max() + 10 * noise_sd, grid_size)
-    dens = np.zeros_like(t)
-    for mu, wk in zip(uniq, w):
-        dens += wk * np.exp(-0.5 * ((t - mu) / noise_sd) ** 2)
-    dens /= noise_sd * np.sqrt(2 * np.pi)
-    integrand = np.where(dens > 0, -dens * np.log(np.where(dens > 0, dens, 1.0)), 0.0)
-    h_mix = float(np.trapezoid(integrand, t))
-    h_noise = 0.5 * np.log(2 * np.pi * np.e * noise_sd ** 2)
-    return max(0.0, h_mix - h_noise)
-
-
 class MIDLinearRegression(RegressorMixin, BaseEstimator):
     """Linear regression with the MID penalty and a stochastic (Gaussian) output.
 
@@ -183,7 +156,7 @@ class MIDLinearRegression(RegressorMixin, BaseEstimator):
         self.intercept_ = y_mean - float(self.coef_ @ x_mean)
         # sigma^2 = alpha (1 - alpha) V at the optimum; computed by the general formula for w
         self.noise_scale_ = float(np.sqrt(optimal_noise_variance(alpha * alpha * V, lam)))
-        self.rng_ = as_generator(self.random_state)
+        self.rng_ = check_random_state(self.random_state)
         return self
 
     def predict_distribution(self, X):

@@ -21,14 +21,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.tree import DecisionTreeClassifier
 
-from .mid_tree import TREE_LEAF, _TreePredictorMixin, _check_fit_input, build_tree
+from midlib.defenses.tree_base import TREE_LEAF, TreePredictorMixin, build_tree, check_fit_input
 
 __all__ = ["PriorityDecisionTreeClassifier"]
 
 POSITIONS = ("top", "bottom")
 
 
-class PriorityDecisionTreeClassifier(_TreePredictorMixin, ClassifierMixin, BaseEstimator):
+class PriorityDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimator):
     """Decision tree whose splits on the sensitive feature sit at the top or at the bottom.
 
     Parameters
@@ -60,7 +60,7 @@ class PriorityDecisionTreeClassifier(_TreePredictorMixin, ClassifierMixin, BaseE
         md = self.max_depth
         if md is not None and (isinstance(md, bool) or not isinstance(md, numbers.Integral) or md < 1):
             raise ValueError(f"max_depth must be None or an integer >= 1, got {md!r}")
-        X, y, classes, y_enc, sample_weight = _check_fit_input(self, X, y, sample_weight)
+        X, y, classes, y_enc, sample_weight = check_fit_input(self, X, y, sample_weight)
         j = self.sensitive_feature
         if isinstance(j, bool) or not isinstance(j, numbers.Integral) or not 0 <= j < X.shape[1]:
             raise ValueError(f"sensitive_feature must be a column index in [0, {X.shape[1]}), got {j!r}")

@@ -1,6 +1,7 @@
 """Build the book: execute its notebooks with papermill, then build the HTML with Jupyter Book.
 
-``python -m midlib.pipeline book --profile full`` (what ``make book`` runs):
+This builder lives in the repository, not in the installed package (the package does not contain
+the book). ``python tools/book.py book --profile full`` (what ``make book`` runs):
 
 1. reads ``_toc.yml`` and lists the notebooks of the book in book order;
 2. copies the book's sources (``_config.yml``, ``_toc.yml``, ``references.bib``, ``book/``) to a
@@ -14,6 +15,10 @@
 5. runs ``jupyter-book build`` with ``-W --keep-going`` (a warning fails the build).
 
 A failing notebook stops the build with its error and the path of the failed executed copy.
+
+``python tools/book.py glue-dump BUILD_DIR -o glue.json`` writes every glued scalar of a build
+(timings aside) to a JSON file, and ``python tools/book.py glue-diff A.json B.json`` compares two
+such dumps: what a behaviour-preserving change must leave alone.
 """
 
 from __future__ import annotations
@@ -32,9 +37,11 @@ from pathlib import Path
 
 import yaml
 
-from midlib.profiles import PROFILES, check_profile
-
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: import midlib from this checkout
+    sys.path.insert(0, str(ROOT))
+
+from midlib.profiles import PROFILES, check_profile  # noqa: E402
 BOOK_SOURCES = ["_config.yml", "_toc.yml", "references.bib", "book"]
 STAMPS = "stamps.json"
 
@@ -381,8 +388,58 @@ def build_book(profile: str = "full", build_dir: Path | None = None, seed: int =
     return index
 
 
+# --------------------------------------------------------------------------------------------
+# Glued values of a build
+# --------------------------------------------------------------------------------------------
+
+#: Glue keys that measure time, not results: left out of dumps.
+TIMING_WORDS = ("seconds", "_time", "runtime", "minutes")
+
+
+def glued_values(build_dir: Path) -> dict[str, dict[str, str]]:
+    """Every glued scalar of the executed notebooks of ``build_dir``: notebook -> key -> the
+    text myst-nb would format (figures and timings left out)."""
+    import nbformat
+
+    out = {}
+    for path in sorted((Path(build_dir) / "src" / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        values = {}
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+                data = output.get("data", {})
+                if name is None or "text/plain" not in data or "image/png" in data:
+                    continue
+                if any(w in name for w in TIMING_WORDS):
+                    continue
+                values[name] = data["text/plain"]
+        out[path.stem] = values
+    return out
+
+
+def glue_diff(a: dict, b: dict, rel_tol: float = 0.0) -> list[str]:
+    """The differences between two glue dumps (one line each); numbers within ``rel_tol``
+    relative difference count as equal."""
+    lines = []
+    for nb in sorted(set(a) | set(b)):
+        ka, kb = a.get(nb, {}), b.get(nb, {})
+        for key in sorted(set(ka) | set(kb)):
+            va, vb = ka.get(key), kb.get(key)
+            if va == vb:
+                continue
+            try:
+                fa, fb = float(va), float(vb)
+                if abs(fa - fb) <= rel_tol * max(abs(fa), abs(fb)):
+                    continue
+            except (TypeError, ValueError):
+                pass
+            lines.append(f"{nb}:{key}: {va} -> {vb}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m midlib.pipeline", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python tools/book.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_ in (("book", "execute the notebooks and build the HTML"),
@@ -396,7 +453,28 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--only", nargs="+", default=None, metavar="NOTEBOOK",
                        help="only these notebooks (e.g. notebooks/data.ipynb)")
         p.add_argument("--force", action="store_true", help="re-execute even unchanged notebooks")
+    p = sub.add_parser("glue-dump", help="write every glued scalar of a build to JSON")
+    p.add_argument("build_dir", type=Path, help="e.g. _build/full")
+    p.add_argument("-o", "--out", type=Path, required=True, help="the JSON file to write")
+    p = sub.add_parser("glue-diff", help="compare two glue dumps")
+    p.add_argument("before", type=Path)
+    p.add_argument("after", type=Path)
+    p.add_argument("--rel-tol", type=float, default=0.0,
+                   help="numbers within this relative difference count as equal")
     args = parser.parse_args(argv)
+    if args.command == "glue-dump":
+        values = glued_values(args.build_dir)
+        args.out.write_text(json.dumps(values, indent=1, sort_keys=True))
+        print(f"wrote {sum(map(len, values.values()))} glued values of {len(values)} notebooks "
+              f"to {args.out}")
+        return 0
+    if args.command == "glue-diff":
+        a, b = (json.loads(p.read_text()) for p in (args.before, args.after))
+        lines = glue_diff(a, b, args.rel_tol)
+        total = sum(map(len, a.values()))
+        print("\n".join(lines) if lines else "no differences")
+        print(f"{len(lines)} of {total} glued values differ")
+        return 1 if lines else 0
     try:
         check_profile(args.profile)
         if args.command == "book":

@@ -21,7 +21,10 @@ import pandas as pd
 import torch
 from scipy.ndimage import gaussian_filter
 
-from midlib.nets import TrainResult, as_tensors, make_classifier, predict_proba, train_classifier
+from midlib.nn import TrainResult, as_tensors, make_classifier, predict_proba, train_classifier
+
+__all__ = ["train_evaluator", "topk_accuracy", "attack_accuracy", "class_means", "pixel_mse", "ssim",
+           "knn_distance", "evaluator_features", "score_reconstructions"]
 
 
 def _images(a, name="images") -> np.ndarray:

@@ -1,0 +1,209 @@
+"""One registry of defenses: create any model of the book by family, defense and strength.
+
+Families and their defenses (the *strength* is the one knob of each):
+
+=========  ============  =========================================  ===========================
+family     defense       model                                      strength
+=========  ============  =========================================  ===========================
+linear     none          scikit-learn ``LinearRegression``          (none)
+linear     MID           :class:`MIDLinearRegression`               lambda >= 0
+linear     DP            :class:`FunctionalMechanismRegression`     epsilon > 0
+linear     noise-cap     :class:`GaussianNoiseRegressor`            the cap C on I(X; Yhat), nats
+tree       none          scikit-learn ``DecisionTreeClassifier``    (none)
+tree       MID           :class:`MIDDecisionTreeClassifier`         lambda >= 0
+tree       DP            :class:`DPDecisionTreeClassifier`          epsilon > 0
+tree       priority      :class:`PriorityDecisionTreeClassifier`    "top" or "bottom"
+network    none          a plain classifier                         (none)
+network    MID           a VIB head + :class:`VIBRegularizer`       beta >= 0
+network    DP            DP-SGD through Opacus (:class:`DPConfig`)  epsilon > 0
+=========  ============  =========================================  ===========================
+
+:func:`create_defense` returns an unfitted scikit-learn estimator for the classical families;
+:func:`network_defense` returns the pieces a network needs (a head for
+:func:`midlib.nn.make_classifier`, and the regularizer and privacy hooks of
+:func:`midlib.nn.train_classifier`). The command line names models ``family`` or
+``defense-family`` in lower case (``linear``, ``mid-linear``, ``dp-tree``): :data:`CLI_MODELS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from midlib.defenses.dp_linear import FunctionalMechanismRegression
+from midlib.defenses.dp_sgd import DPConfig
+from midlib.defenses.dp_tree import DPDecisionTreeClassifier
+from midlib.defenses.mid_linear import MIDLinearRegression
+from midlib.defenses.mid_tree import MIDDecisionTreeClassifier
+from midlib.defenses.noise_capped import GaussianNoiseRegressor
+from midlib.defenses.priority_tree import PriorityDecisionTreeClassifier
+from midlib.defenses.vib import VIBRegularizer, vib_head
+
+__all__ = ["DEFENSES", "CLI_MODELS", "create_defense", "NetworkDefense", "network_defense",
+           "parse_model_name"]
+
+#: family -> {defense: what the strength is (None: no strength)}.
+DEFENSES = {
+    "linear": {"none": None, "MID": "lambda", "DP": "epsilon", "noise-cap": "mi_cap"},
+    "tree": {"none": None, "MID": "lambda", "DP": "epsilon", "priority": "position"},
+    "network": {"none": None, "MID": "beta", "DP": "epsilon"},
+}
+
+#: The command line's model names -> (family, defense).
+CLI_MODELS = {
+    "linear": ("linear", "none"), "mid-linear": ("linear", "MID"), "dp-linear": ("linear", "DP"),
+    "tree": ("tree", "none"), "mid-tree": ("tree", "MID"), "dp-tree": ("tree", "DP"),
+}
+
+
+def _check(family: str, defense: str, strength):
+    if family not in DEFENSES:
+        raise ValueError(f"unknown family {family!r}; choose one of {', '.join(DEFENSES)}")
+    if defense not in DEFENSES[family]:
+        raise ValueError(f"unknown defense {defense!r} for family {family!r}; choose one of "
+                         f"{', '.join(DEFENSES[family])}")
+    knob = DEFENSES[family][defense]
+    if knob is None and strength is not None:
+        raise ValueError(f"{family} with defense {defense!r} has no strength; give strength=None")
+    if knob is not None and strength is None:
+        raise ValueError(f"{family} with defense {defense!r} needs a strength (its {knob})")
+
+
+def parse_model_name(name: str) -> tuple[str, str]:
+    """The (family, defense) of a command-line model name such as ``"mid-linear"``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`CLI_MODELS`.
+
+    Returns
+    -------
+    family, defense : str
+
+    Examples
+    --------
+    >>> parse_model_name("dp-tree")
+    ('tree', 'DP')
+    """
+    if name not in CLI_MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(CLI_MODELS)}")
+    return CLI_MODELS[name]
+
+
+def create_defense(family: str, defense: str = "none", strength=None, *, random_state=None,
+                   sensitive_column: int | None = None, **params):
+    """An unfitted model of ``family`` with ``defense`` at ``strength``.
+
+    Parameters
+    ----------
+    family : {"linear", "tree"}
+        The model family.
+    defense : str, default="none"
+        One of ``DEFENSES[family]``.
+    strength : float or str, default=None
+        The defense's knob (see the table of the module); None for ``"none"``.
+    random_state : None, int or numpy.random.Generator, default=None
+        Seeds the model (noise, tree growing); ignored by least squares.
+    sensitive_column : int, default=None
+        The encoded column of the sensitive attribute (``"priority"`` trees only).
+    **params
+        Passed to the estimator (e.g. ``min_samples_leaf`` for trees, ``max_depth`` for the DP
+        tree, ``noise_floor`` for the functional mechanism).
+
+    Returns
+    -------
+    estimator
+        A scikit-learn estimator, not fitted.
+
+    Examples
+    --------
+    >>> create_defense("linear", "MID", 0.01, random_state=0)
+    MIDLinearRegression(lam=0.01, random_state=0)
+    """
+    _check(family, defense, strength)
+    if family == "network":
+        raise ValueError("networks are built with network_defense(...), not create_defense")
+    if family == "linear":
+        if defense == "none":
+            from sklearn.linear_model import LinearRegression
+            return LinearRegression(**params)
+        if defense == "MID":
+            return MIDLinearRegression(strength, random_state=random_state, **params)
+        if defense == "DP":
+            return FunctionalMechanismRegression(strength, random_state=random_state, **params)
+        return GaussianNoiseRegressor(mi_cap=strength, random_state=random_state, **params)
+    if defense == "none":
+        from sklearn.tree import DecisionTreeClassifier
+        return DecisionTreeClassifier(random_state=random_state, **params)
+    if defense == "MID":
+        return MIDDecisionTreeClassifier(strength, random_state=random_state, **params)
+    if defense == "DP":
+        return DPDecisionTreeClassifier(strength, random_state=random_state, **params)
+    if sensitive_column is None:
+        raise ValueError("priority trees need sensitive_column, the encoded column of the "
+                         "(binary) sensitive attribute")
+    return PriorityDecisionTreeClassifier(sensitive_column, position=strength,
+                                          random_state=random_state, **params)
+
+
+@dataclass
+class NetworkDefense:
+    """What a network needs for one defense: pass ``head`` to :func:`midlib.nn.make_classifier`
+    and ``regularizer``/``privacy`` to :func:`midlib.nn.train_classifier` (None where unused).
+
+    Attributes
+    ----------
+    defense : str
+        "none", "MID" or "DP".
+    strength : float or None
+        beta (MID) or epsilon (DP).
+    head : callable or None
+        The head factory (MID: a VIB bottleneck).
+    regularizer : VIBRegularizer or None
+        MID's penalty.
+    privacy : DPConfig or None
+        DP-SGD's configuration.
+    """
+
+    defense: str
+    strength: float | None
+    head: object = None
+    regularizer: VIBRegularizer | None = None
+    privacy: DPConfig | None = None
+
+
+def network_defense(defense: str = "none", strength=None, *, vib_k: int = 32,
+                    delta: float = 1e-5, max_grad_norm: float = 1.0) -> NetworkDefense:
+    """The pieces of a defended network.
+
+    Parameters
+    ----------
+    defense : {"none", "MID", "DP"}, default="none"
+        The defense.
+    strength : float, default=None
+        beta for MID, epsilon for DP.
+    vib_k : int, default=32
+        MID's bottleneck dimension.
+    delta : float, default=1e-5
+        DP-SGD's delta.
+    max_grad_norm : float, default=1.0
+        DP-SGD's clipping bound.
+
+    Returns
+    -------
+    NetworkDefense
+
+    Examples
+    --------
+    >>> network_defense("MID", 0.01).regularizer
+    VIBRegularizer(beta=0.01)
+    """
+    _check("network", defense, strength)
+    if defense == "MID":
+        return NetworkDefense(defense, float(strength), head=vib_head(vib_k),
+                              regularizer=VIBRegularizer(float(strength)))
+    if defense == "DP":
+        return NetworkDefense(defense, float(strength),
+                              privacy=DPConfig(epsilon=float(strength), delta=delta,
+                                               max_grad_norm=max_grad_norm))
+    return NetworkDefense(defense, None)

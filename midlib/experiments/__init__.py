@@ -1,0 +1,12 @@
+"""Each chapter's protocol as a function ``run(defense, strength, seed, **config) -> rows``, so
+that a chapter's cells are parameters, a sweep, checks, plots and glue.
+
+- :mod:`~midlib.experiments.iwpc`: Fig. 2a, MID and DP least squares on IWPC;
+- :mod:`~midlib.experiments.trees`: Fig. 2b, MID, DP and priority trees on the surveys;
+- :mod:`~midlib.experiments.update_leaks`: Fig. 2d, Update-Leaks on digits;
+- :mod:`~midlib.experiments.gmi`: the GMI chapter's targets and evaluator.
+"""
+
+from midlib.experiments import gmi, iwpc, trees, update_leaks
+
+__all__ = ["iwpc", "trees", "update_leaks", "gmi"]
