@@ -123,10 +123,10 @@ def test_rerun_only_what_changed(tmp_path):
 def test_midlib_dependencies_follow_imports_transitively(tmp_path):
     deps = pipeline.midlib_dependencies(ROOT, "notebooks/mid_linear.ipynb")
     names = {str(p.relative_to(ROOT)) for p in deps}
-    # imported by the notebook, and through midlib.attacks.map -> midlib.game -> midlib.datasets
+    # imported by the notebook through the faces, and transitively (game -> data.task)
     assert {"midlib/defenses/mid_linear.py", "midlib/attacks/map.py", "midlib/game.py",
-            "midlib/datasets.py", "midlib/__init__.py"} <= names
-    assert "midlib/attacks/gmi.py" not in names
+            "midlib/data/task.py", "midlib/__init__.py"} <= names
+    assert "midlib/cli.py" not in names
 
 
 def test_runtime_table():

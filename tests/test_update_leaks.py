@@ -50,7 +50,7 @@ def test_update_copies_and_changes(planted):
 
 def test_update_is_deterministic_with_seed(planted):
     m, x, y = planted["target"], planted["xt"][:1], planted["yt"][:1]
-    cfg = UpdateConfig(steps=2, privacy=DPConfig(epsilon=2.0))
+    cfg = UpdateConfig(steps=2, dp=DPConfig(epsilon=2.0))
     a, b = update_model(m, x, y, cfg, seed=5), update_model(m, x, y, cfg, seed=5)
     c = update_model(m, x, y, cfg, seed=6)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
@@ -79,7 +79,7 @@ def test_attack_recovers_planted_labels(planted):
 def test_dp_update_bounds_the_attack(planted):
     """An update that is (eps, delta)-DP for replacing the update record allows label
     inference with probability at most e^eps max_c pi_c + delta."""
-    cfg = UpdateConfig(steps=5, lr=0.1, privacy=DPConfig(noise_multiplier=60.0, delta=1e-3))
+    cfg = UpdateConfig(steps=5, lr=0.1, dp=DPConfig(noise_multiplier=60.0, delta=1e-3))
     eps = cfg.replacement_epsilon()
     assert eps < 0.5
     f_sh, l_sh = simulate_updates(planted["shadow"], planted["xs"], planted["ys"],
@@ -95,7 +95,7 @@ def test_dp_update_bounds_the_attack(planted):
 
 
 def test_dp_epsilon_matches_opacus_accountant():
-    cfg = UpdateConfig(steps=4, privacy=DPConfig(epsilon=1.5, delta=1e-5))
+    cfg = UpdateConfig(steps=4, dp=DPConfig(epsilon=1.5, delta=1e-5))
     sigma = cfg.noise_multiplier()
     assert sigma == pytest.approx(noise_multiplier_for(1.5, 1e-5, 1.0, 4))
     assert cfg.epsilon() == pytest.approx(rdp_epsilon(sigma, 1.0, 4, 1e-5))

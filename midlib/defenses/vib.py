@@ -153,7 +153,9 @@ class VIBRegularizer:
                              "(build it with make_classifier(..., head=vib_head(k)))")
 
     def __call__(self, net: nn.Module, xb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        logits, kl = find_vib(net).forward_with_kl(net.features(xb))
+        # under DP-SGD, Opacus wraps the model; its hooks on the layers fire on any call path
+        module = net if hasattr(net, "features") else getattr(net, "_module", net)
+        logits, kl = find_vib(module).forward_with_kl(module.features(xb))
         return logits, kl.mean()
 
     def __repr__(self):
