@@ -76,7 +76,7 @@ def train_classifier(model: nn.Module, X, y, *, epochs: int, lr: float = 1e-3,
     ----------
     model : torch.nn.Module
         The network (e.g. from :func:`make_classifier`).
-    X : array-like of shape (n, *input_shape)
+    X : array-like of shape (n, ...)
         Inputs.
     y : array-like of shape (n,)
         Integer class labels.
