@@ -407,13 +407,15 @@ def glued_values(build_dir: Path) -> dict[str, dict[str, str]]:
         values = {}
         for cell in nb.cells:
             for output in cell.get("outputs", []):
-                name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+                scrap = output.get("metadata", {}).get("scrapbook", {})
+                name, prefix = scrap.get("name"), scrap.get("mime_prefix", "")
                 data = output.get("data", {})
-                if name is None or "text/plain" not in data or "image/png" in data:
+                text = data.get(f"{prefix}text/plain")
+                if name is None or text is None or f"{prefix}image/png" in data:
                     continue
                 if any(w in name for w in TIMING_WORDS):
                     continue
-                values[name] = data["text/plain"]
+                values[name] = text
         out[path.stem] = values
     return out
 
