@@ -7,6 +7,8 @@ the cell after it picks its sizes with :func:`settings`. ``quick`` is a fast pas
 
 from __future__ import annotations
 
+__all__ = ["PROFILES", "check_profile", "settings"]
+
 PROFILES = ("quick", "full")
 
 

@@ -393,7 +393,7 @@ def build_book(profile: str = "full", build_dir: Path | None = None, seed: int =
 # --------------------------------------------------------------------------------------------
 
 #: Glue keys that measure time, not results: left out of dumps.
-TIMING_WORDS = ("seconds", "_time", "runtime", "minutes")
+TIMING_WORDS = ("seconds", "_time", "runtime", "minutes", "_ms_")
 
 
 def glued_values(build_dir: Path) -> dict[str, dict[str, str]]:
