@@ -20,7 +20,42 @@ def sweep(run: Callable[..., dict | list | pd.DataFrame], grid: dict[str, list],
     """Call ``run(**params, seed=s)`` at every point of the grid product and every seed.
 
     ``run`` returns a dict (one row), a list of dicts or a DataFrame; the grid parameters and the
-    seed are added as columns. Returns the concatenated tidy frame.
+    seed are added as columns (unless ``run`` already returns them).
+
+    Parameters
+    ----------
+    run : callable
+        ``run(**params, seed=s)`` returns a dict (one row), a list of dicts or a DataFrame.
+    grid : dict of str to list
+        Parameter name -> the values to try; the sweep covers the product of the lists.
+    seeds : iterable of int
+        The seeds, at least one.
+    desc : str, default="sweep"
+        Label of the progress bar (shown only in a terminal).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The concatenated tidy frame: the rows of every call, with the grid parameters and
+        ``seed`` as columns.
+
+    Raises
+    ------
+    ValueError
+        ``grid`` or ``seeds`` is empty.
+    TypeError
+        A grid entry is not a list of values, or ``run`` returns something else than a dict,
+        a list of dicts or a DataFrame.
+
+    Examples
+    --------
+    >>> def run(lam, seed):
+    ...     return {"acc": 1 - lam / 10, "attack": 0.5 + lam / 20 + seed / 100}
+    >>> res = sweep(run, {"lam": [1, 2]}, seeds=[0, 1])
+    >>> res.columns.tolist()
+    ['acc', 'attack', 'lam', 'seed']
+    >>> res["lam"].tolist(), res["seed"].tolist()
+    ([1, 1, 2, 2], [0, 1, 0, 1])
     """
     if not grid:
         raise ValueError("grid is empty: give at least one parameter with a list of values")
@@ -58,6 +93,36 @@ def pareto_front(df: pd.DataFrame, x: str, y: str, x_better: str = "lower",
 
     A row dominates another when it is at least as good on both and better on one; "better" is
     lower or higher as given for each axis.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The points, one a row.
+    x : str
+        The column of the first axis.
+    y : str
+        The column of the second axis.
+    x_better : {"lower", "higher"}, default="lower"
+        Which direction is better on ``x``.
+    y_better : {"lower", "higher"}, default="lower"
+        Which direction is better on ``y``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The non-dominated rows, sorted by ``x``, index reset.
+
+    Raises
+    ------
+    ValueError
+        ``x_better`` or ``y_better`` is neither "lower" nor "higher".
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"error": [0.1, 0.2, 0.15, 0.3], "attack": [0.9, 0.6, 0.95, 0.5]})
+    >>> pareto_front(df, "error", "attack")["error"].tolist()
+    [0.1, 0.2, 0.3]
     """
     for name, better in (("x_better", x_better), ("y_better", y_better)):
         if better not in ("lower", "higher"):
@@ -82,6 +147,40 @@ def at_matched_utility(df: pd.DataFrame, utility: str, attack: str, levels: list
     utility) are reduced to their best-attack envelope: for a required utility u the defender
     picks the setting with utility at least as good as u and the lowest attack. The result is
     NaN where a method never reaches the level.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The results, e.g. from :func:`sweep`.
+    utility : str
+        The column of the utility (e.g. accuracy).
+    attack : str
+        The column of the attack success.
+    levels : list of float
+        The required utility levels.
+    by : str, default="method"
+        The column naming the method (defence).
+    utility_better : {"higher", "lower"}, default="higher"
+        Which direction is better on ``utility`` ("lower" for an error).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method and level, with columns ``by``, ``utility`` (the level) and
+        ``attack`` (the lowest attack success at that utility or better; NaN where the method
+        never reaches it).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"method": ["dp", "dp", "dp", "tree", "tree"],
+    ...                    "acc": [0.9, 0.8, 0.7, 0.85, 0.75],
+    ...                    "attack": [0.8, 0.6, 0.5, 0.7, 0.65]})
+    >>> res = at_matched_utility(df, "acc", "attack", levels=[0.8, 0.88])
+    >>> res["method"].tolist()
+    ['dp', 'dp', 'tree', 'tree']
+    >>> res["attack"].tolist()
+    [0.6, 0.8, 0.7, nan]
     """
     rows = []
     for name, g in df.groupby(by, sort=True):
@@ -97,10 +196,63 @@ def at_matched_utility(df: pd.DataFrame, utility: str, attack: str, levels: list
 def plot_frontier(df: pd.DataFrame, x: str, y: str, hue: str = "method", style: str | None = "split",
                   setting: str | list[str] | None = None, ax=None, floor: float | None = None, reference: pd.DataFrame | None = None,
                   xlabel: str | None = None, ylabel: str | None = None, title: str | None = None):
-    """Attack success against utility: one line per ``hue`` (and ``style``), mean with error bars
-    over seeds of each ``setting`` (the column(s) naming a defence strength, e.g. ``"lam"``; with
-    ``setting=None`` every row is drawn as it is); ``floor`` draws the prior-guess level; ``reference`` (columns x, y and hue) draws
-    the paper's readings as hollow markers. Returns the matplotlib Figure."""
+    """Plot attack success against utility.
+
+    One line per ``hue`` (and ``style``), mean with error bars (standard errors) over seeds of
+    each ``setting`` (the column(s) naming a defence strength, e.g. ``"lam"``; with
+    ``setting=None`` every row is drawn as it is); ``floor`` draws the prior-guess level;
+    ``reference`` (columns x, y and hue) draws the paper's readings as hollow markers.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The results, one row per setting and seed (e.g. from :func:`sweep`).
+    x : str
+        The column of the horizontal axis (the utility).
+    y : str
+        The column of the vertical axis (the attack success).
+    hue : str, default="method"
+        The column whose values get one colour (and line) each.
+    style : str or None, default="split"
+        The column whose values get one marker and line style each; None for a single style.
+    setting : str or list of str, default=None
+        The column(s) naming a defence strength: rows with the same setting are averaged
+        over seeds into one point. None draws every row as it is.
+    ax : matplotlib.axes.Axes, default=None
+        The axes to draw on; None makes a new figure.
+    floor : float, default=None
+        Draw a horizontal line at this level (the prior guess); None draws none.
+    reference : pandas.DataFrame, default=None
+        The paper's readings (columns ``x``, ``y`` and ``hue``), drawn as hollow markers.
+    xlabel : str, default=None
+        Label of the horizontal axis; None means ``x``.
+    ylabel : str, default=None
+        Label of the vertical axis; None means ``y``.
+    title : str, default=None
+        Title of the axes; None for none.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
+
+    Raises
+    ------
+    KeyError
+        A named column is not in ``df``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"method": ["dp"] * 4, "split": ["train"] * 4, "lam": [1, 1, 2, 2],
+    ...                    "acc": [0.9, 0.88, 0.8, 0.82], "attack": [0.7, 0.72, 0.6, 0.58]})
+    >>> fig = plot_frontier(df, x="acc", y="attack", setting="lam", floor=0.5,
+    ...                     ylabel="attack success")
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
+    ('acc', 'attack success')
+    >>> plt.close(fig)
+    """
     import matplotlib.pyplot as plt
     import seaborn as sns
 

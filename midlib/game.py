@@ -49,15 +49,63 @@ __all__ = ["KNOWLEDGE", "ACCESS", "GAMES", "Adversary", "PriorAdversary", "Targe
 # --------------------------------------------------------------------------------------------
 
 class TargetPrediction:
-    """What an adversary with ``access = "prediction"`` receives instead of the model: the
-    model's output on the true target records (``predictions``, one row per record). It cannot
-    be queried. With ``access = "prediction+white-box"`` the model is attached as ``model``."""
+    """What an adversary with prediction access receives instead of the model.
+
+    An adversary with ``access = "prediction"`` receives the model's output on the true target
+    records (``predictions``, one row per record). It cannot be queried. With
+    ``access = "prediction+white-box"`` the model is attached as ``model``.
+
+    Parameters
+    ----------
+    predictions : array-like of shape (n_records,) or (n_records, n_outputs)
+        The model's output on the true target records, one row per record.
+    model : object, default=None
+        The model itself, for ``access = "prediction+white-box"``; None otherwise.
+
+    Attributes
+    ----------
+    predictions : ndarray of shape (n_records,) or (n_records, n_outputs)
+        The model's output on the true target records.
+    model : object or None
+        The model, or None without white-box access.
+
+    Examples
+    --------
+    >>> oracle = TargetPrediction([0, 2, 1])
+    >>> oracle.predictions.tolist()
+    [0, 2, 1]
+    >>> oracle.model is None
+    True
+    """
 
     def __init__(self, predictions, model=None):
         self.predictions = np.asarray(predictions)
         self.model = model
 
     def predict(self, X):  # noqa: D401 - an explicit refusal
+        """Refuse to query the model: prediction access gives only ``predictions``.
+
+        ``predict_proba`` is the same refusal.
+
+        Parameters
+        ----------
+        X : array-like
+            Inputs of the adversary's choice (never evaluated).
+
+        Raises
+        ------
+        TypeError
+            Always: read ``predictions`` instead.
+
+        Examples
+        --------
+        >>> oracle = TargetPrediction([0, 2, 1])
+        >>> try:
+        ...     oracle.predict([[0.0]])
+        ... except TypeError as err:
+        ...     print(err)
+        this adversary has prediction access only: read `.predictions`
+        """
         raise TypeError("this adversary has prediction access only: read `.predictions`")
 
     predict_proba = predict
@@ -69,14 +117,68 @@ class Adversary:
     Subclasses set :attr:`knowledge` and :attr:`access`, may extend :meth:`fit`, and implement
     :meth:`scores` (posterior-like scores, one column per sensitive value; the guess is the
     argmax) or override :meth:`guess`.
+
+    Attributes
+    ----------
+    knowledge : {"prior", "aux", "aux+label"}
+        What the adversary knows of the target (see :data:`KNOWLEDGE`); a class attribute,
+        ``"aux+label"`` here.
+    access : {"none", "prediction", "prediction+white-box", "black-box", "white-box"}
+        How the adversary reaches the model (see :data:`ACCESS`); a class attribute,
+        ``"black-box"`` here.
+    task : TabularTask
+        The task, set by :meth:`fit`.
+    values_ : list
+        The sensitive values, in the task's encoding order, set by :meth:`fit`.
+    prior_ : ndarray of shape (n_values,)
+        The empirical prior of the sensitive values in the auxiliary data, set by :meth:`fit`.
+
+    See Also
+    --------
+    PriorAdversary : The no-model adversary at knowledge ``"prior"``.
+    play : Score an adversary in the MI game.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from midlib.data import make_survey
+    >>> class FirstValue(Adversary):
+    ...     knowledge, access = "prior", "none"
+    ...     def scores(self, model, frame):
+    ...         return np.tile([1.0, 0.0], (len(frame), 1))
+    >>> task = make_survey(50, seed=0)
+    >>> FirstValue().fit(task, task.frame).guess(None, task.frame.head(3)).tolist()
+    ['no', 'no', 'no']
     """
 
     knowledge: str = "aux+label"
     access: str = "black-box"
 
     def fit(self, task: TabularTask, aux: pd.DataFrame) -> "Adversary":
-        """Learn from auxiliary data (records with their sensitive value): by default, store the
-        task, the sensitive values and their empirical prior."""
+        """Learn from auxiliary data (records with their sensitive value).
+
+        By default, store the task, the sensitive values and their empirical prior.
+
+        Parameters
+        ----------
+        task : TabularTask
+            The task of the target model.
+        aux : pandas.DataFrame
+            Auxiliary records, with their sensitive values.
+
+        Returns
+        -------
+        Adversary
+            The fitted adversary (``self``).
+
+        Examples
+        --------
+        >>> from midlib.data import make_survey
+        >>> task = make_survey(100, seed=0)
+        >>> adversary = PriorAdversary().fit(task, task.frame)
+        >>> adversary.values_, adversary.prior_.round(2).tolist()
+        (['no', 'yes'], [0.81, 0.19])
+        """
         check_task(task)
         aux = task.check_frame(aux, "aux")
         self.task = task
@@ -89,11 +191,68 @@ class Adversary:
             raise RuntimeError(f"{type(self).__name__} is not fitted: call fit(task, aux) first")
 
     def scores(self, model, frame: pd.DataFrame) -> np.ndarray:
-        """Scores (n, n_values); larger means more likely. Subclasses implement this."""
+        """Scores of the candidate sensitive values; larger means more likely.
+
+        Subclasses implement this (or override :meth:`guess`); the base class raises
+        ``NotImplementedError``.
+
+        Parameters
+        ----------
+        model : object
+            What the adversary's access gives: None for ``access = "none"``, a
+            :class:`TargetPrediction` for prediction access, else the model.
+        frame : pandas.DataFrame
+            The target records, their sensitive value hidden (and their label too below
+            knowledge ``"aux+label"``).
+
+        Returns
+        -------
+        ndarray of shape (n_records, n_values)
+            One column per sensitive value, in ``values_`` order.
+
+        Examples
+        --------
+        >>> from midlib.data import make_survey
+        >>> task = make_survey(100, seed=0)
+        >>> adversary = PriorAdversary().fit(task, task.frame)
+        >>> adversary.scores(None, task.frame.head(2)).round(2).tolist()
+        [[0.81, 0.19], [0.81, 0.19]]
+        """
         raise NotImplementedError(f"{type(self).__name__} implements neither scores nor guess")
 
     def guess(self, model, frame: pd.DataFrame) -> np.ndarray:
-        """Guesses of the hidden sensitive values of ``frame`` (elements of ``values_``)."""
+        """Guesses of the hidden sensitive values of ``frame``.
+
+        The guess of a record is the value of the largest of its :meth:`scores`.
+
+        Parameters
+        ----------
+        model : object
+            What the adversary's access gives: None for ``access = "none"``, a
+            :class:`TargetPrediction` for prediction access, else the model.
+        frame : pandas.DataFrame
+            The target records, their sensitive value hidden.
+
+        Returns
+        -------
+        ndarray of shape (n_records,)
+            The guesses, elements of ``values_`` (object dtype).
+
+        Raises
+        ------
+        RuntimeError
+            The adversary is not fitted.
+        ValueError
+            :meth:`scores` returned an array of the wrong shape.
+
+        Examples
+        --------
+        >>> from midlib.data import make_survey
+        >>> task = make_survey(100, seed=0)
+        >>> adversary = PriorAdversary().fit(task, task.frame)
+        >>> adversary.guess(None, task.frame.head(3)).tolist()
+        ['no', 'no', 'no']
+        """
         self._check_fitted()
         s = np.asarray(self.scores(model, frame), dtype=float)
         if s.shape != (len(frame), len(self.values_)):
@@ -105,12 +264,57 @@ class Adversary:
 
 
 class PriorAdversary(Adversary):
-    """Guesses the mode of the prior: the best no-model adversary at knowledge ``"prior"``."""
+    """Guesses the mode of the prior: the best no-model adversary at knowledge ``"prior"``.
+
+    The default baseline of :func:`play`.
+
+    Attributes
+    ----------
+    knowledge : str
+        ``"prior"``.
+    access : str
+        ``"none"``: the adversary never sees the model.
+    task : TabularTask
+        The task, set by :meth:`fit`.
+    values_ : list
+        The sensitive values, set by :meth:`fit`.
+    prior_ : ndarray of shape (n_values,)
+        The empirical prior of the sensitive values in the auxiliary data.
+
+    Examples
+    --------
+    >>> from midlib.data import make_survey
+    >>> task = make_survey(100, seed=0)
+    >>> PriorAdversary().fit(task, task.frame).guess(None, task.frame.head(2)).tolist()
+    ['no', 'no']
+    """
 
     knowledge = "prior"
     access = "none"
 
     def scores(self, model, frame):
+        """The prior, the same for every record.
+
+        Parameters
+        ----------
+        model : None
+            Ignored (the adversary has no access to the model).
+        frame : pandas.DataFrame
+            The target records.
+
+        Returns
+        -------
+        ndarray of shape (n_records, n_values)
+            ``prior_`` repeated on every row.
+
+        Examples
+        --------
+        >>> from midlib.data import make_survey
+        >>> task = make_survey(100, seed=0)
+        >>> adversary = PriorAdversary().fit(task, task.frame)
+        >>> adversary.scores(None, task.frame.head(2)).round(2).tolist()
+        [[0.81, 0.19], [0.81, 0.19]]
+        """
         self._check_fitted()
         return np.tile(self.prior_, (len(frame), 1))
 
@@ -188,13 +392,64 @@ def play(task: TabularTask, model, adversary: Adversary, *, members: pd.DataFram
     column of the targets is hidden (and the label too below knowledge ``"aux+label"``), the
     adversary guesses, and the guesses are scored.
 
-    Returns one row per game with columns ``game, adversary, knowledge, access, n, success,
-    success_lo, success_hi`` (Wilson), ``baseline, baseline_lo, baseline_hi, advantage,
-    advantage_lo, advantage_hi`` (Newcombe's paired interval; advantage = success - baseline on
-    the same targets), and ``precision, recall, f1`` of the positive value
-    ``task.sensitive_values[1]`` for a binary sensitive attribute (NaN otherwise).
-    ``predict(model, X)`` gives the model's output on the true targets for adversaries with
-    prediction access (default ``model.predict(X)``).
+    Parameters
+    ----------
+    task : TabularTask
+        The task of the model.
+    model : object
+        The fitted target model.
+    adversary : Adversary
+        The adversary; it is fitted on ``aux`` here.
+    members : pandas.DataFrame
+        The model's training records: the targets of the training-set game.
+    nonmembers : pandas.DataFrame
+        Held-out records: the targets of the distributional game, standing in for fresh
+        draws.
+    aux : pandas.DataFrame, default=None
+        The adversary's auxiliary records; None means ``members``.
+    confidence : float, default=0.95
+        Confidence level of the intervals, in (0, 1).
+    baseline : Adversary, default=None
+        The no-model baseline; None means :class:`PriorAdversary`.
+    predict : callable, optional
+        ``predict(model, X)`` gives the model's output on the true targets for adversaries
+        with prediction access (default ``model.predict(X)``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per game with columns ``game, adversary, knowledge, access, n, success,
+        success_lo, success_hi`` (Wilson), ``baseline, baseline_lo, baseline_hi, advantage,
+        advantage_lo, advantage_hi`` (Newcombe's paired interval; advantage = success -
+        baseline on the same targets), and ``precision, recall, f1`` of the positive value
+        ``task.sensitive_values[1]`` for a binary sensitive attribute (NaN otherwise).
+
+    Raises
+    ------
+    TypeError
+        ``adversary`` or ``baseline`` is not an :class:`Adversary`.
+    ValueError
+        ``confidence`` is out of range, or the records or the guesses are malformed.
+
+    See Also
+    --------
+    play_seeds : Repeat the game over seeds.
+    play_sampled : Play against a data sampler.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from midlib.attacks import ClassifierMAP
+    >>> from midlib.data import make_survey
+    >>> task = make_survey(300, dependence=0.9, p_sensitive=0.5, seed=0)
+    >>> members, nonmembers = task.split(test_size=0.3, random_state=0)
+    >>> tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(
+    ...     task.encode(members), task.y(members))
+    >>> res = play(task, tree, ClassifierMAP(), members=members, nonmembers=nonmembers)
+    >>> res["game"].tolist()
+    ['training-set', 'distributional']
+    >>> res["advantage"].round(2).tolist()
+    [0.22, 0.23]
     """
     check_task(task)
     if not 0 < confidence < 1:
@@ -228,9 +483,58 @@ def play_seeds(task: TabularTask, make_model: Callable[[int], object],
                make_adversary: Callable[[], Adversary], seeds: Iterable[int], test_size: float = 0.3,
                fit: Callable = _default_fit, *, make_baseline: Callable[[], Adversary] | None = None,
                confidence: float = 0.95, predict: Callable = _default_predict) -> pd.DataFrame:
-    """For each seed: split the task's records (``task.split(test_size, seed)``), build the model
+    """Play the MI game over several seeds of the split and the model.
+
+    For each seed: split the task's records (``task.split(test_size, seed)``), build the model
     with ``make_model(seed)``, fit it with ``fit(model, task, members)`` (which may return the
-    model or None), and :func:`play`. Returns the rows of all seeds with a ``seed`` column."""
+    model or None), and :func:`play`.
+
+    Parameters
+    ----------
+    task : TabularTask
+        The task whose records are split.
+    make_model : callable
+        ``make_model(seed)`` returns an unfitted model.
+    make_adversary : callable
+        ``make_adversary()`` returns a fresh :class:`Adversary`.
+    seeds : iterable of int
+        The seeds, at least one.
+    test_size : float, default=0.3
+        Share of held-out records (the non-members).
+    fit : callable, optional
+        ``fit(model, task, members)`` fits the model and returns it (or None); default
+        ``model.fit(task.encode(members), task.y(members))``.
+    make_baseline : callable, default=None
+        ``make_baseline()`` returns the no-model baseline; None means
+        :class:`PriorAdversary`.
+    confidence : float, default=0.95
+        Confidence level of the intervals.
+    predict : callable, optional
+        ``predict(model, X)``, passed to :func:`play` (default ``model.predict(X)``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of :func:`play` for all seeds, with a first column ``seed``.
+
+    Raises
+    ------
+    ValueError
+        No seed is given.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from midlib.attacks import ClassifierMAP
+    >>> from midlib.data import make_survey
+    >>> task = make_survey(300, dependence=0.9, p_sensitive=0.5, seed=0)
+    >>> res = play_seeds(task, lambda seed: DecisionTreeClassifier(max_depth=3, random_state=seed),
+    ...                  ClassifierMAP, seeds=[0, 1])
+    >>> res["seed"].tolist()
+    [0, 0, 1, 1]
+    >>> res["advantage"].round(2).tolist()
+    [0.22, 0.23, 0.21, 0.22]
+    """
     check_task(task)
     seeds = [check_seed(s) for s in seeds]
     if not seeds:
@@ -254,10 +558,58 @@ def play_sampled(sample: Callable[[int, int], TabularTask], make_model: Callable
                  seeds: Iterable[int], fit: Callable = _default_fit,
                  make_baseline: Callable[[], Adversary] | None = None, confidence: float = 0.95,
                  predict: Callable = _default_predict) -> pd.DataFrame:
-    """The game against a data *sampler*: ``sample(n, seed)`` returns a TabularTask of ``n``
-    fresh records (e.g. :func:`midlib.datasets.make_survey` or ``make_pharmacogenetic``).
-    Per seed, the training set is ``sample(n_train, 2 * seed)`` and the distributional targets
-    are fresh records ``sample(n_test, 2 * seed + 1)``."""
+    """The game against a data *sampler*.
+
+    ``sample(n, seed)`` returns a TabularTask of ``n`` fresh records (e.g.
+    :func:`midlib.data.make_survey` or :func:`midlib.data.make_pharmacogenetic`). Per seed,
+    the training set is ``sample(n_train, 2 * seed)`` and the distributional targets are fresh
+    records ``sample(n_test, 2 * seed + 1)``.
+
+    Parameters
+    ----------
+    sample : callable
+        ``sample(n, seed)`` returns a :class:`~midlib.data.TabularTask` of ``n`` fresh
+        records.
+    make_model : callable
+        ``make_model(seed)`` returns an unfitted model.
+    make_adversary : callable
+        ``make_adversary()`` returns a fresh :class:`Adversary`.
+    n_train : int
+        Number of training records (members), positive.
+    n_test : int
+        Number of fresh target records (non-members), positive.
+    seeds : iterable of int
+        The seeds.
+    fit : callable, optional
+        ``fit(model, task, members)`` fits the model and returns it (or None); default
+        ``model.fit(task.encode(members), task.y(members))``.
+    make_baseline : callable, default=None
+        ``make_baseline()`` returns the no-model baseline; None means
+        :class:`PriorAdversary`.
+    confidence : float, default=0.95
+        Confidence level of the intervals.
+    predict : callable, optional
+        ``predict(model, X)``, passed to :func:`play` (default ``model.predict(X)``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of :func:`play` for all seeds, with a first column ``seed``.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from midlib.attacks import ClassifierMAP
+    >>> from midlib.data import make_survey
+    >>> res = play_sampled(
+    ...     lambda n, seed: make_survey(n, dependence=0.9, p_sensitive=0.5, seed=seed),
+    ...     lambda seed: DecisionTreeClassifier(max_depth=3, random_state=seed),
+    ...     ClassifierMAP, n_train=200, n_test=100, seeds=[0])
+    >>> res["n"].tolist()
+    [200, 100]
+    >>> res["advantage"].round(2).tolist()
+    [0.2, 0.25]
+    """
     seeds = [check_seed(s) for s in seeds]
     check_positive_int(n_train, "n_train")
     check_positive_int(n_test, "n_test")

@@ -13,17 +13,66 @@ PROFILES = ("quick", "full")
 
 
 def check_profile(profile: str) -> str:
-    """Return ``profile`` if it is known, else raise a ValueError naming the known ones."""
+    """Return ``profile`` if it is known, else raise a ValueError naming the known ones.
+
+    Parameters
+    ----------
+    profile : str
+        A run profile, one of :data:`PROFILES` (``"quick"`` or ``"full"``).
+
+    Returns
+    -------
+    str
+        ``profile``, unchanged.
+
+    Raises
+    ------
+    ValueError
+        ``profile`` is not a known profile.
+
+    Examples
+    --------
+    >>> check_profile("quick")
+    'quick'
+    """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}: use one of {', '.join(PROFILES)}")
     return profile
 
 
 def settings(profile: str, table: dict[str, dict], overrides: dict | None = None) -> dict:
-    """The settings of ``profile`` from ``table`` (profile -> settings), updated by ``overrides``.
+    """The settings of ``profile`` from ``table``, updated by ``overrides``.
 
     Every profile of ``table`` must define the same keys, so a quick run exercises the same code
     as a full one; an override must name a known key.
+
+    Parameters
+    ----------
+    profile : str
+        The run profile, one of :data:`PROFILES`.
+    table : dict of str to dict
+        Profile -> settings, with an entry for every profile of :data:`PROFILES`.
+    overrides : dict, default=None
+        Settings that replace those of the profile; each must name a known key.
+
+    Returns
+    -------
+    dict
+        A new dict: the settings of ``profile``, updated by ``overrides``.
+
+    Raises
+    ------
+    ValueError
+        Unknown profile, a profile missing from ``table``, profiles with different keys, or
+        an unknown override.
+
+    Examples
+    --------
+    >>> table = {"quick": {"n": 100, "seeds": 2}, "full": {"n": 5000, "seeds": 20}}
+    >>> settings("quick", table)
+    {'n': 100, 'seeds': 2}
+    >>> settings("full", table, overrides={"seeds": 5})
+    {'n': 5000, 'seeds': 5}
     """
     check_profile(profile)
     missing = [p for p in PROFILES if p not in table]

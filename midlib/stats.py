@@ -18,7 +18,37 @@ __all__ = ["wilson_interval", "paired_difference_interval", "summarize"]
 
 
 def wilson_interval(successes, n, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion (statsmodels' ``proportion_confint``)."""
+    """Wilson score interval of a binomial proportion.
+
+    Computed with statsmodels' ``proportion_confint`` (``method="wilson"``).
+
+    Parameters
+    ----------
+    successes : int
+        Number of successes.
+    n : int
+        Number of trials, positive.
+    confidence : float, default=0.95
+        Confidence level of the interval.
+
+    Returns
+    -------
+    lo : float
+        Lower end of the interval.
+    hi : float
+        Upper end of the interval.
+
+    Raises
+    ------
+    ValueError
+        ``n`` is not positive.
+
+    Examples
+    --------
+    >>> lo, hi = wilson_interval(8, 10)
+    >>> round(lo, 3), round(hi, 3)
+    (0.49, 0.943)
+    """
     from statsmodels.stats.proportion import proportion_confint
 
     if n <= 0:
@@ -28,9 +58,40 @@ def wilson_interval(successes, n, confidence: float = 0.95) -> tuple[float, floa
 
 
 def paired_difference_interval(a, b, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Difference of two paired proportions ``mean(a) - mean(b)`` with Newcombe's (1998,
-    method 10) interval: Wilson intervals of both proportions combined with the correlation of
-    the pairs. ``a`` and ``b`` are 0/1 outcomes on the same records. Returns (diff, lo, hi).
+    """Difference of two paired proportions with Newcombe's interval.
+
+    The difference is ``mean(a) - mean(b)``; Newcombe's (1998, method 10) interval combines
+    the Wilson intervals of both proportions with the correlation of the pairs.
+
+    Parameters
+    ----------
+    a : array-like of shape (n,)
+        0/1 outcomes (e.g. the adversary's hits).
+    b : array-like of shape (n,)
+        0/1 outcomes on the same records (e.g. the baseline's hits).
+    confidence : float, default=0.95
+        Confidence level of the interval.
+
+    Returns
+    -------
+    diff : float
+        ``mean(a) - mean(b)``.
+    lo : float
+        Lower end of the interval, at least -1.
+    hi : float
+        Upper end of the interval, at most 1.
+
+    Raises
+    ------
+    ValueError
+        ``a`` and ``b`` are not non-empty 1-D arrays of the same length.
+
+    Examples
+    --------
+    >>> diff, lo, hi = paired_difference_interval([1, 1, 1, 0, 1, 0, 1, 1],
+    ...                                           [1, 0, 1, 0, 0, 0, 1, 0])
+    >>> round(diff, 3), round(lo, 3), round(hi, 3)
+    (0.375, -0.056, 0.651)
     """
     a = np.asarray(a, dtype=bool)
     b = np.asarray(b, dtype=bool)

@@ -24,7 +24,27 @@ __all__ = ["truncate_top", "KnowledgeAlignment"]
 
 
 def truncate_top(probs: np.ndarray, m: int | None) -> np.ndarray:
-    """Keep the ``m`` largest entries of each row and zero the rest (``m=None``: keep all)."""
+    """Keep the ``m`` largest entries of each row and zero the rest (``m=None``: keep all).
+
+    Parameters
+    ----------
+    probs : array-like of shape (n, n_classes)
+        Prediction vectors.
+    m : int or None
+        The number of entries kept per row (ties go to the lower class); None, or at least
+        ``n_classes``, keeps every entry.
+
+    Returns
+    -------
+    ndarray of shape (n, n_classes)
+        The truncated vectors, as float64 (not renormalised).
+
+    Examples
+    --------
+    >>> truncate_top([[0.5, 0.2, 0.3], [0.1, 0.6, 0.3]], 2)
+    array([[0.5, 0. , 0.3],
+           [0. , 0.6, 0.3]])
+    """
     probs = np.asarray(probs, dtype=np.float64)
     if m is None or m >= probs.shape[1]:
         return probs
@@ -41,11 +61,52 @@ def truncate_top(probs: np.ndarray, m: int | None) -> np.ndarray:
 class KnowledgeAlignment:
     """The inversion-model attack; :meth:`fit` trains the decoder, :meth:`invert` applies it.
 
-    hidden : widths of the decoder's hidden layers; epochs, lr, batch_size : its Adam training;
-    truncate : top-m truncation of prediction vectors (None: the full vector);
-    n_queries : queries of the target per auxiliary image (useful for stochastic targets);
-    log_input : feed log-probabilities (clipped at 1e-6) instead of probabilities, which spreads
-    the small entries that carry the "dark knowledge".
+    The decoder is a multilayer perceptron (ReLU hidden layers, a sigmoid output) from a
+    prediction vector to the flattened image, trained with Adam on the mean squared error.
+
+    Parameters
+    ----------
+    hidden : tuple of int, default=(256,)
+        Widths of the decoder's hidden layers.
+    epochs : int, default=200
+        Epochs of the decoder's Adam training.
+    lr : float, default=2e-3
+        Adam's learning rate.
+    batch_size : int, default=64
+        Batch size of the decoder's training.
+    truncate : int or None, default=None
+        Top-m truncation of prediction vectors (None: the full vector); see
+        :func:`truncate_top`.
+    n_queries : int, default=1
+        Queries of the target per auxiliary image (useful for stochastic targets).
+    log_input : bool, default=True
+        Feed log-probabilities (clipped at 1e-6) instead of probabilities, which spreads the
+        small entries that carry the "dark knowledge".
+    seed : int, default=0
+        Seeds the queries, the decoder's initialisation and its shuffles.
+
+    Attributes
+    ----------
+    hidden, epochs, lr, batch_size, truncate, n_queries, log_input, seed
+        The parameters above.
+    image_shape_ : tuple of int
+        The shape of one auxiliary image (set by :meth:`fit`).
+    n_classes_ : int
+        The length of the target's prediction vectors (set by :meth:`fit`).
+    decoder_ : torch.nn.Sequential
+        The trained decoder, in eval mode (set by :meth:`fit`).
+    loss_history_ : ndarray of shape (epochs,)
+        The mean training loss of each epoch (set by :meth:`fit`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from midlib.nn import make_classifier
+    >>> model = make_classifier((2, 2), 3, hidden=(4,), seed=0)
+    >>> aux = np.random.default_rng(0).random((10, 2, 2))
+    >>> attack = KnowledgeAlignment(hidden=(8,), epochs=2).fit(model, aux)
+    >>> attack.invert(model, aux[:3]).shape
+    (3, 2, 2)
     """
 
     hidden: tuple = (256,)
@@ -64,11 +125,61 @@ class KnowledgeAlignment:
         return torch.as_tensor(v, dtype=torch.float32)
 
     def query(self, model: nn.Module, images, seed: int = 0) -> np.ndarray:
-        """The target's prediction vectors on ``images`` (one draw each)."""
+        """The target's prediction vectors on ``images`` (one draw each).
+
+        Parameters
+        ----------
+        model : torch.nn.Module
+            The target classifier (black-box access: only its probabilities are used).
+        images : array-like of shape (n, ...)
+            Inputs of the target's shape.
+        seed : int, default=0
+            Seeds the draws of a stochastic target.
+
+        Returns
+        -------
+        ndarray of shape (n, n_classes)
+            The class probabilities.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from midlib.nn import make_classifier
+        >>> model = make_classifier((2, 2), 3, hidden=(4,), seed=0)
+        >>> KnowledgeAlignment().query(model, np.zeros((5, 2, 2))).shape
+        (5, 3)
+        """
         return predict_proba(model, images, n_samples=1, seed=seed)
 
     def fit(self, model: nn.Module, aux_images) -> "KnowledgeAlignment":
-        """Query ``model`` on the auxiliary images and train the decoder on the pairs."""
+        """Query ``model`` on the auxiliary images and train the decoder on the pairs.
+
+        Each auxiliary image is queried ``n_queries`` times (seeds ``seed + 1000 * q``); the
+        decoder learns to map each (truncated, possibly log) prediction vector back to its
+        image.
+
+        Parameters
+        ----------
+        model : torch.nn.Module
+            The target classifier.
+        aux_images : array-like of shape (n, ...)
+            The adversary's auxiliary images, of the target's input shape, in [0, 1].
+
+        Returns
+        -------
+        KnowledgeAlignment
+            The fitted attack (``self``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from midlib.nn import make_classifier
+        >>> model = make_classifier((2, 2), 3, hidden=(4,), seed=0)
+        >>> aux = np.random.default_rng(0).random((10, 2, 2))
+        >>> attack = KnowledgeAlignment(hidden=(8,), epochs=2).fit(model, aux)
+        >>> attack.n_classes_, attack.image_shape_, attack.loss_history_.shape
+        (3, (2, 2), (2,))
+        """
         if self.epochs < 1 or self.n_queries < 1 or self.batch_size < 1:
             raise ValueError("epochs, n_queries and batch_size must be positive integers")
         X = as_tensors(aux_images)
@@ -107,7 +218,33 @@ class KnowledgeAlignment:
 
     @torch.no_grad()
     def invert_vectors(self, probs) -> np.ndarray:
-        """Decode prediction vectors ``(n, n_classes)`` into images ``(n, *image_shape)``."""
+        """Decode prediction vectors into images.
+
+        Parameters
+        ----------
+        probs : array-like of shape (n, n_classes)
+            Prediction vectors (truncated and logged here as in training).
+
+        Returns
+        -------
+        ndarray of shape (n, ...)
+            The decoded images, of shape ``(n,) + image_shape_``.
+
+        Raises
+        ------
+        ValueError
+            If the attack is not fitted or the vectors have the wrong length.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from midlib.nn import make_classifier
+        >>> model = make_classifier((2, 2), 3, hidden=(4,), seed=0)
+        >>> aux = np.random.default_rng(0).random((10, 2, 2))
+        >>> attack = KnowledgeAlignment(hidden=(8,), epochs=2).fit(model, aux)
+        >>> attack.invert_vectors(np.full((1, 3), 1 / 3)).shape
+        (1, 2, 2)
+        """
         if not hasattr(self, "decoder_"):
             raise ValueError("call fit(model, aux_images) before invert")
         probs = np.asarray(probs, dtype=np.float64)
@@ -118,5 +255,30 @@ class KnowledgeAlignment:
         return out.reshape(len(probs), *self.image_shape_).numpy()
 
     def invert(self, model: nn.Module, victim_images, seed: int = 0) -> np.ndarray:
-        """Reconstruct each victim image from the target's prediction vector on it."""
+        """Reconstruct each victim image from the target's prediction vector on it.
+
+        Parameters
+        ----------
+        model : torch.nn.Module
+            The target classifier (queried once per victim image).
+        victim_images : array-like of shape (n, ...)
+            The victims' records.
+        seed : int, default=0
+            Seeds the draws of a stochastic target.
+
+        Returns
+        -------
+        ndarray of shape (n, ...)
+            The reconstructions, of shape ``(n,) + image_shape_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from midlib.nn import make_classifier
+        >>> model = make_classifier((2, 2), 3, hidden=(4,), seed=0)
+        >>> aux = np.random.default_rng(0).random((10, 2, 2))
+        >>> attack = KnowledgeAlignment(hidden=(8,), epochs=2).fit(model, aux)
+        >>> attack.invert(model, aux[:3]).shape
+        (3, 2, 2)
+        """
         return self.invert_vectors(self.query(model, victim_images, seed=seed))

@@ -22,7 +22,26 @@ __all__ = ["total_variation", "MIFace"]
 
 
 def total_variation(x: torch.Tensor) -> torch.Tensor:
-    """Anisotropic total variation of each image in a batch ``(n, ..., h, w)``."""
+    """Anisotropic total variation of each image in a batch.
+
+    The sum of the absolute differences between vertically and horizontally adjacent pixels.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, ..., h, w)
+        Images (any leading channel axes are summed over).
+
+    Returns
+    -------
+    torch.Tensor of shape (n,)
+        The total variation of each image.
+
+    Examples
+    --------
+    >>> import torch
+    >>> total_variation(torch.tensor([[[0.0, 1.0], [0.0, 1.0]]]))
+    tensor([2.])
+    """
     dh = (x[..., 1:, :] - x[..., :-1, :]).abs().flatten(1).sum(1)
     dw = (x[..., :, 1:] - x[..., :, :-1]).abs().flatten(1).sum(1)
     return dh + dw
@@ -32,13 +51,42 @@ def total_variation(x: torch.Tensor) -> torch.Tensor:
 class MIFace:
     """The MIFace attack; parameters are plain data, :meth:`invert` runs it.
 
-    steps : gradient steps (the paper's alpha); lr : step size (lambda);
-    patience : stop a target when its cost has not improved for this many steps (beta);
-    tol : stop when the cost falls below this (gamma); momentum : heavy-ball momentum;
-    objective : "prob" (1 - confidence, the paper) or "logprob" (cross-entropy);
-    tv_weight : weight of a total-variation penalty (0: none);
-    n_samples : draws of a stochastic model per step; init : "zeros", "mean" (a given mean
-    image, e.g. of auxiliary data) or an array of the image shape.
+    Parameters
+    ----------
+    steps : int, default=300
+        Gradient steps (the paper's alpha).
+    lr : float, default=0.1
+        Step size (the paper's lambda).
+    patience : int, default=100
+        Stop a target when its cost has not improved for this many steps (the paper's beta).
+    tol : float, default=1e-3
+        Stop a target when its cost falls below this (the paper's gamma).
+    momentum : float, default=0.9
+        Heavy-ball momentum, in [0, 1).
+    objective : {"prob", "logprob"}, default="logprob"
+        The cost: "prob" is 1 - confidence (the paper), "logprob" the cross-entropy.
+    tv_weight : float, default=0.0
+        Weight of a total-variation penalty (0: none); see :func:`total_variation`.
+    n_samples : int, default=1
+        Draws of a stochastic model per step.
+    init : str or array-like, default="zeros"
+        The starting image: "zeros" (a blank image) or an array of the image shape, e.g. the
+        mean image of auxiliary data (a "mean" start).
+    seed : int, default=0
+        Seeds the draws of a stochastic model (inside a forked random state).
+
+    Attributes
+    ----------
+    steps, lr, patience, tol, momentum, objective, tv_weight, n_samples, init, seed
+        The parameters above.
+
+    Examples
+    --------
+    >>> from midlib.nn import make_classifier
+    >>> model = make_classifier((4, 4), 3, hidden=(8,), seed=0)
+    >>> images = MIFace(steps=5).invert(model, [0, 2])
+    >>> images.shape, bool(images.min() >= 0 and images.max() <= 1)
+    ((2, 4, 4), True)
     """
 
     steps: int = 300
@@ -65,7 +113,38 @@ class MIFace:
             raise ValueError(f"tv_weight must be >= 0, got {self.tv_weight}")
 
     def invert(self, model: nn.Module, target_labels, input_shape=None) -> np.ndarray:
-        """Reconstruct one image per entry of ``target_labels``: ``(len(targets), *shape)``."""
+        """Reconstruct one image per entry of ``target_labels``.
+
+        Projected gradient descent with momentum on the cost (:meth:`costs`) from ``init``,
+        keeping the best image seen for each target. The model's parameters are frozen during
+        the attack (and made trainable again afterwards) and the model runs in eval mode.
+
+        Parameters
+        ----------
+        model : torch.nn.Module
+            The target classifier (white-box access).
+        target_labels : array-like of shape (n,)
+            The class of each image to reconstruct.
+        input_shape : tuple of int, default=None
+            The shape of one input (None: the model's ``input_shape`` attribute).
+
+        Returns
+        -------
+        ndarray of shape (n, ...)
+            One reconstruction in [0, 1] per target, of shape ``(n,) + input_shape``.
+
+        Raises
+        ------
+        ValueError
+            For bad parameters, an unknown input shape, or labels outside the model's classes.
+
+        Examples
+        --------
+        >>> from midlib.nn import make_classifier
+        >>> model = make_classifier((4, 4), 3, hidden=(8,), seed=0)
+        >>> MIFace(steps=5, objective="prob").invert(model, [0, 1, 2]).shape
+        (3, 4, 4)
+        """
         self._validate()
         shape = tuple(input_shape) if input_shape is not None else getattr(model, "input_shape", None)
         if shape is None:
@@ -100,7 +179,33 @@ class MIFace:
             model.train(was_training)
 
     def costs(self, model: nn.Module, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """Per-image cost (averaged over ``n_samples`` draws of a stochastic model)."""
+        """Per-image cost (averaged over ``n_samples`` draws of a stochastic model).
+
+        ``1 - f_t(x)`` (``objective="prob"``) or ``-log f_t(x)`` (``objective="logprob"``),
+        plus ``tv_weight`` times the total variation of ``x``.
+
+        Parameters
+        ----------
+        model : torch.nn.Module
+            The target classifier.
+        x : torch.Tensor of shape (n, ...)
+            Images of the model's input shape.
+        t : torch.Tensor of shape (n,)
+            The target class of each image (int64).
+
+        Returns
+        -------
+        torch.Tensor of shape (n,)
+            The cost of each image (differentiable in ``x``).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from midlib.nn import make_classifier
+        >>> model = make_classifier((4, 4), 3, hidden=(8,), seed=0)
+        >>> MIFace().costs(model, torch.zeros(2, 4, 4), torch.tensor([0, 2])).shape
+        torch.Size([2])
+        """
         total = 0.0
         for _ in range(self.n_samples):
             logp = F.log_softmax(model(x), dim=1).gather(1, t[:, None])[:, 0]

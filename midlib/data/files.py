@@ -48,15 +48,59 @@ REAL_FILES = {
 
 
 class DataFileError(Exception):
-    """A real data file is missing or is not the published file."""
+    """A real data file is missing or is not the published file.
+
+    The common base class of :class:`DataFileMissing` and :class:`ChecksumMismatch`: catch it
+    to handle any problem with a real data file.
+
+    See Also
+    --------
+    DataFileMissing : The file is not in the data directory.
+    ChecksumMismatch : The file is not the published one.
+
+    Examples
+    --------
+    >>> try:
+    ...     real_file("steak", "/nonexistent-folder")
+    ... except DataFileError as err:
+    ...     print(type(err).__name__)
+    DataFileMissing
+    """
 
 
 class DataFileMissing(DataFileError, FileNotFoundError):
-    """A real data file is not in the data directory."""
+    """A real data file is not in the data directory.
+
+    Raised by :func:`real_file`; the message names the folder searched, the environment
+    variable to set and the public source of the file. It is also a ``FileNotFoundError``.
+
+    Examples
+    --------
+    >>> try:
+    ...     real_file("steak", "/nonexistent-folder")
+    ... except DataFileMissing as err:
+    ...     print(isinstance(err, FileNotFoundError))
+    True
+    """
 
 
 class ChecksumMismatch(DataFileError, ValueError):
-    """A real data file does not have the published sha256 checksum."""
+    """A real data file does not have the published sha256 checksum.
+
+    Raised by :func:`real_file` when the file is corrupted or is another version than the
+    published one. It is also a ``ValueError``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (pathlib.Path(tmp) / REAL_FILES["steak"][0]).write_text("not the survey")
+    ...     try:
+    ...         real_file("steak", tmp)
+    ...     except ChecksumMismatch as err:
+    ...         print(isinstance(err, ValueError))
+    True
+    """
 
 
 def data_dir(data_dir: str | os.PathLike | None = None) -> Path:

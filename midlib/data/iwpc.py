@@ -60,11 +60,33 @@ def _age_decade(age: pd.Series) -> pd.Series:
 def clean_iwpc(raw: pd.DataFrame) -> pd.DataFrame:
     """The IWPC spreadsheet as a tidy frame, with every cleaning rule in one place.
 
-    Rules: age decade from the age range (see :func:`_age_decade`); race from 'Race (OMB)';
-    missing amiodarone and enzyme-inducer entries (carbamazepine, phenytoin, rifampin) count as
-    not taking the drug, as in the IWPC formula; VKORC1 -1639 and CYP2C9 genotypes keep their
-    missing entries as 'unknown', and CYP2C9 genotypes with alleles other than ``*1``, ``*2``,
-    ``*3`` (19 patients) as 'other'; 'stable' marks patients who reached a stable dose.
+    Rules: age decade from the age range (``'70 - 79'`` is 7, ``'90+'`` is 9; the cell
+    ``'19-Oct'`` is the range ``'10-19'`` that a spreadsheet turned into a date, read as
+    decade 1); race from 'Race (OMB)'; missing amiodarone and enzyme-inducer entries
+    (carbamazepine, phenytoin, rifampin) count as not taking the drug, as in the IWPC formula;
+    VKORC1 -1639 and CYP2C9 genotypes keep their missing entries as 'unknown', and CYP2C9
+    genotypes with alleles other than ``*1``, ``*2``, ``*3`` (19 patients) as 'other'; 'stable'
+    marks patients who reached a stable dose.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The spreadsheet as published, as returned by :func:`load_iwpc_raw`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per patient of ``raw``, with columns ``age`` (decade), ``height_cm``,
+        ``weight_kg``, ``race``, ``amiodarone`` and ``enzyme_inducer`` ('yes' or 'no'),
+        ``vkorc1``, ``cyp2c9``, ``dose`` (weekly, mg) and ``stable`` (bool).
+
+    Examples
+    --------
+    >>> frame = clean_iwpc(load_iwpc_raw())
+    >>> frame.shape
+    (5700, 10)
+    >>> list(frame.columns[:4])
+    ['age', 'height_cm', 'weight_kg', 'race']
     """
     def drug(col):
         return raw[col].fillna(0).astype(int)
@@ -87,7 +109,29 @@ def clean_iwpc(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def iwpc_formula_sqrt_dose(frame: pd.DataFrame) -> np.ndarray:
-    """Predicted sqrt(weekly dose) of the IWPC 2009 pharmacogenetic formula for a tidy frame."""
+    """Predicted sqrt(weekly dose) of the IWPC 2009 pharmacogenetic formula for a tidy frame.
+
+    The formula's coefficients are :data:`IWPC_FORMULA`; categorical levels without a
+    coefficient (White, G/G, ``*1/*1``) are the baselines.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Tidy records with the columns of :func:`clean_iwpc`: ``age``, ``height_cm``,
+        ``weight_kg``, ``enzyme_inducer``, ``amiodarone``, ``vkorc1``, ``cyp2c9`` and
+        ``race``.
+
+    Returns
+    -------
+    ndarray of shape (n_records,)
+        The predicted square root of the weekly dose in mg.
+
+    Examples
+    --------
+    >>> task = load_iwpc()
+    >>> iwpc_formula_sqrt_dose(task.frame.head(3)).round(2).tolist()
+    [6.33, 5.98, 6.96]
+    """
     c = IWPC_FORMULA
     out = (c["intercept"] + c["age"] * frame["age"] + c["height_cm"] * frame["height_cm"]
            + c["weight_kg"] * frame["weight_kg"]
@@ -120,7 +164,24 @@ def _iwpc_task(frame: pd.DataFrame, name: str, description: str, sensitive: str)
 
 
 def load_iwpc_raw(data_dir: str | os.PathLike | None = None) -> pd.DataFrame:
-    """The IWPC spreadsheet as published (5,700 patients x 67 columns), checksum verified."""
+    """The IWPC spreadsheet as published (5,700 patients x 67 columns), checksum verified.
+
+    Parameters
+    ----------
+    data_dir : str or path-like, default=None
+        The folder to read (see :func:`midlib.data.data_dir`); None means
+        ``$MIDLIB_DATA_DIR`` if set, else the package's copy.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The raw spreadsheet, one row per patient.
+
+    Examples
+    --------
+    >>> load_iwpc_raw().shape
+    (5700, 67)
+    """
     return pd.read_csv(real_file("iwpc", data_dir))
 
 
@@ -129,8 +190,27 @@ def load_iwpc(data_dir: str | os.PathLike | None = None, sensitive: str = "vkorc
 
     Keeps patients with a stable therapeutic dose, known age, height and weight, a known
     VKORC1 -1639 genotype and one of the six common CYP2C9 genotypes. The target is the weekly
-    dose in mg (``task.y(scaled=True)`` divides by 100 mg/week and clips to [0, 1]). Sensitive:
-    ``vkorc1`` (default) or ``cyp2c9``.
+    dose in mg (``task.y(scaled=True)`` divides by 100 mg/week and clips to [0, 1]).
+
+    Parameters
+    ----------
+    data_dir : str or path-like, default=None
+        The folder to read (see :func:`midlib.data.data_dir`).
+    sensitive : {"vkorc1", "cyp2c9"}, default="vkorc1"
+        The sensitive genotype.
+
+    Returns
+    -------
+    TabularTask
+        A regression task on the features :data:`IWPC_FEATURES`, with target ``dose``.
+
+    Examples
+    --------
+    >>> task = load_iwpc()
+    >>> len(task), task.sensitive_values
+    (3349, ['G/G', 'A/G', 'A/A'])
+    >>> load_iwpc(sensitive="cyp2c9").sensitive
+    'cyp2c9'
     """
     frame = clean_iwpc(load_iwpc_raw(data_dir))
     keep = (frame["stable"] & frame["dose"].notna() & frame["age"].notna()
@@ -149,8 +229,32 @@ _SYNTH_CYP3 = {"White": 0.07, "Asian": 0.04, "Black or African American": 0.02, 
 
 
 def pharmacogenetic_genotype_probs(race: str) -> tuple[np.ndarray, np.ndarray]:
-    """Genotype distributions (VKORC1 in IWPC_VKORC1 order, CYP2C9 in IWPC_CYP2C9 order) of the
-    synthetic generator for one race, under Hardy-Weinberg equilibrium."""
+    """Genotype distributions of the synthetic generator for one race.
+
+    The genotypes follow Hardy-Weinberg equilibrium from race-specific allele frequencies
+    (round figures close to the published population frequencies of VKORC1 -1639 A and of
+    CYP2C9 ``*2`` and ``*3``).
+
+    Parameters
+    ----------
+    race : str
+        One of :data:`IWPC_RACES`.
+
+    Returns
+    -------
+    vkorc1 : ndarray of shape (3,)
+        Probabilities of the VKORC1 genotypes, in :data:`IWPC_VKORC1` order.
+    cyp2c9 : ndarray of shape (6,)
+        Probabilities of the CYP2C9 genotypes, in :data:`IWPC_CYP2C9` order.
+
+    Examples
+    --------
+    >>> vkorc1, cyp2c9 = pharmacogenetic_genotype_probs("White")
+    >>> vkorc1.round(2).tolist()
+    [0.36, 0.48, 0.16]
+    >>> round(float(cyp2c9.sum()), 6)
+    1.0
+    """
     a = _SYNTH_VKORC1_A[race]
     vk = np.array([(1 - a) ** 2, 2 * a * (1 - a), a ** 2])
     p2, p3 = _SYNTH_CYP2[race], _SYNTH_CYP3[race]
@@ -163,11 +267,34 @@ def make_pharmacogenetic(n: int, seed: int = 0, noise_sd: float = 0.8,
                          sensitive: str = "vkorc1") -> TabularTask:
     """Synthetic IWPC-like patients with known ground truth.
 
-    Race from fixed frequencies; VKORC1 and CYP2C9 genotypes from race-specific allele
-    frequencies (:func:`pharmacogenetic_genotype_probs`); age decade, height and weight from
-    simple distributions; sqrt(dose) = IWPC 2009 formula + N(0, noise_sd^2). The true model and
-    genotype priors are therefore known exactly, which lets tests compute the Bayes-optimal
-    attack accuracy.
+    Race from fixed frequencies (:data:`SYNTHETIC_RACE_FREQUENCIES`); VKORC1 and CYP2C9
+    genotypes from race-specific allele frequencies (:func:`pharmacogenetic_genotype_probs`);
+    age decade, height and weight from simple distributions; sqrt(dose) = IWPC 2009 formula +
+    N(0, noise_sd^2). The true model (:func:`iwpc_formula_model`) and genotype priors are
+    therefore known exactly, which lets tests compute the Bayes-optimal attack accuracy
+    (:func:`pharmacogenetic_bayes_accuracy`).
+
+    Parameters
+    ----------
+    n : int
+        Number of patients, positive.
+    seed : int, default=0
+        Seed of the random generator.
+    noise_sd : float, default=0.8
+        Standard deviation of the Gaussian noise added to sqrt(dose).
+    sensitive : {"vkorc1", "cyp2c9"}, default="vkorc1"
+        The sensitive genotype.
+
+    Returns
+    -------
+    TabularTask
+        A regression task with the same columns and encoding as :func:`load_iwpc`.
+
+    Examples
+    --------
+    >>> task = make_pharmacogenetic(50, seed=0)
+    >>> len(task), task.name
+    (50, 'synthetic-pharmacogenetic')
     """
     check_positive_int(n, "n")
     rng = check_random_state(check_seed(seed))
@@ -197,14 +324,65 @@ def make_pharmacogenetic(n: int, seed: int = 0, noise_sd: float = 0.8,
 
 
 class FixedLinearModel:
-    """A given linear model ``x -> x' coef + intercept`` (e.g. a data set's true regression
-    function), with the ``predict`` / ``coef_`` / ``intercept_`` interface of scikit-learn."""
+    """A given linear model ``x -> x' coef + intercept``.
+
+    For instance a data set's true regression function, with the ``predict`` / ``coef_`` /
+    ``intercept_`` interface of scikit-learn. Nothing is fitted.
+
+    Parameters
+    ----------
+    coef : array-like of shape (n_features,)
+        The coefficients (raveled).
+    intercept : float, default=0.0
+        The intercept.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        The coefficients.
+    intercept_ : float
+        The intercept.
+
+    See Also
+    --------
+    iwpc_formula_model : The IWPC 2009 formula as a ``FixedLinearModel``.
+
+    Examples
+    --------
+    >>> model = FixedLinearModel([1.0, 2.0], intercept=0.5)
+    >>> model
+    FixedLinearModel(d=2)
+    >>> model.predict([[1.0, 1.0], [0.0, 2.0]]).tolist()
+    [3.5, 4.5]
+    """
 
     def __init__(self, coef, intercept: float = 0.0):
         self.coef_ = np.asarray(coef, dtype=float).ravel()
         self.intercept_ = float(intercept)
 
     def predict(self, X):
+        """Predict with the linear model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            ``X @ coef_ + intercept_``.
+
+        Raises
+        ------
+        ValueError
+            ``X`` is not 2-D with ``n_features`` columns.
+
+        Examples
+        --------
+        >>> FixedLinearModel([2.0], intercept=1.0).predict([[0.0], [3.0]]).tolist()
+        [1.0, 7.0]
+        """
         X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != len(self.coef_):
             raise ValueError(f"X must have shape (n, {len(self.coef_)}), got {X.shape}")
@@ -215,11 +393,34 @@ class FixedLinearModel:
 
 
 def iwpc_formula_model(task: TabularTask) -> FixedLinearModel:
-    """The IWPC 2009 pharmacogenetic formula (sqrt of the weekly dose) as a linear model on
-    ``task.encode`` columns: the true regression function of
-    :func:`midlib.datasets.make_pharmacogenetic`. Numeric features are encoded as
+    """The IWPC 2009 pharmacogenetic formula as a linear model on ``task.encode`` columns.
+
+    The model predicts the square root of the weekly dose: it is the true regression function
+    of :func:`make_pharmacogenetic`. Numeric features are encoded as
     ``(x - low) / (high - low)``, so their coefficients are multiplied by ``high - low`` and
-    ``coef * low`` moves into the intercept."""
+    ``coef * low`` moves into the intercept.
+
+    Parameters
+    ----------
+    task : TabularTask
+        An IWPC task (:func:`load_iwpc` or :func:`make_pharmacogenetic`) whose encoding the
+        model reads.
+
+    Returns
+    -------
+    FixedLinearModel
+        One coefficient per column of ``task.encode()``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> task = make_pharmacogenetic(20, seed=0)
+    >>> model = iwpc_formula_model(task)
+    >>> model
+    FixedLinearModel(d=18)
+    >>> bool(np.allclose(model.predict(task.encode()), iwpc_formula_sqrt_dose(task.frame)))
+    True
+    """
     names = task.feature_names()
     coef = np.zeros(len(names))
     intercept = IWPC_FORMULA["intercept"]
@@ -237,13 +438,35 @@ def iwpc_formula_model(task: TabularTask) -> FixedLinearModel:
 
 
 def pharmacogenetic_bayes_accuracy(noise_sd: float = 0.8, sensitive: str = "vkorc1") -> float:
-    """Exact Bayes accuracy of guessing the genotype of a fresh patient of
-    :func:`midlib.datasets.make_pharmacogenetic` from everything else (demographics, the other
-    genotype and the dose), with the true model and the true race-specific genotype priors.
+    """Exact Bayes accuracy of guessing the genotype of a fresh synthetic patient.
+
+    The patient is drawn by :func:`make_pharmacogenetic`, and the genotype is guessed from
+    everything else (demographics, the other genotype and the dose), with the true model and
+    the true race-specific genotype priors.
 
     Given the other features, sqrt(dose) is a known number plus the genotype's coefficient plus
-    N(0, noise_sd^2), so the accuracy is :func:`map_bayes_accuracy` per race, averaged over the
-    races. (The generator's clip of sqrt(dose) at 0.5 lies > 5 sd below every mean and is ignored.)
+    N(0, noise_sd^2), so the accuracy is :func:`~midlib.leakage.map_bayes_accuracy` per race,
+    averaged over the races. (The generator's clip of sqrt(dose) at 0.5 lies more than 5 sd
+    below every mean and is ignored.)
+
+    Parameters
+    ----------
+    noise_sd : float, default=0.8
+        The generator's noise standard deviation on sqrt(dose).
+    sensitive : {"vkorc1", "cyp2c9"}, default="vkorc1"
+        The genotype guessed.
+
+    Returns
+    -------
+    float
+        The Bayes-optimal (maximum a posteriori) accuracy, in [0, 1].
+
+    Examples
+    --------
+    >>> round(pharmacogenetic_bayes_accuracy(), 3)
+    0.694
+    >>> round(pharmacogenetic_bayes_accuracy(sensitive="cyp2c9"), 3)
+    0.749
     """
     values = {"vkorc1": IWPC_VKORC1, "cyp2c9": IWPC_CYP2C9}[sensitive]
     offsets = [IWPC_FORMULA.get(f"{sensitive}={v}", 0.0) for v in values]

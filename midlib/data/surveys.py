@@ -61,6 +61,24 @@ def load_steak(data_dir: str | os.PathLike | None = None) -> TabularTask:
     steak (5 classes); sensitive: 'Have you ever cheated on your significant other?'; the
     features are all the other answers ('Do you eat steak?' is constant after the filter and
     is left out).
+
+    Parameters
+    ----------
+    data_dir : str or path-like, default=None
+        The folder to read (see :func:`midlib.data.data_dir`); None means
+        ``$MIDLIB_DATA_DIR`` if set, else the package's copy.
+
+    Returns
+    -------
+    TabularTask
+        A classification task with target ``steak`` and sensitive attribute ``cheated``;
+        columns renamed by :data:`STEAK_COLUMNS`, values ordered by :data:`STEAK_CATEGORIES`.
+
+    Examples
+    --------
+    >>> task = load_steak()
+    >>> len(task), task.target, task.sensitive
+    (331, 'steak', 'cheated')
     """
     raw = pd.read_csv(real_file("steak", data_dir), skiprows=[1])
     frame = raw.rename(columns=STEAK_COLUMNS)[list(STEAK_COLUMNS.values())]
@@ -88,6 +106,25 @@ def load_fair(data_dir: str | os.PathLike | None = None) -> TabularTask:
     the self-rated happiness of the marriage (``rate_marriage``, 1-5). The other answers are
     features, numeric ones scaled by their ranges; ``religious`` and ``occupation`` are coded
     categorically.
+
+    Parameters
+    ----------
+    data_dir : str or path-like, default=None
+        Not used; accepted for a uniform loader signature.
+
+    Returns
+    -------
+    TabularTask
+        A classification task on the features :data:`FAIR_FEATURES`, with target
+        ``rate_marriage`` and sensitive attribute ``affairs``.
+
+    Examples
+    --------
+    >>> task = load_fair()
+    >>> len(task), task.sensitive_values
+    (6366, ['no', 'yes'])
+    >>> task.prior().round(3).tolist()
+    [0.678, 0.322]
     """
     from statsmodels.datasets import fair
 
@@ -125,6 +162,39 @@ def make_survey(n: int, dependence: float = 0.5, p_sensitive: float = 0.2, n_fea
     independent fair yes/no answers plus one that agrees with the label with probability 0.8.
     With ``dependence = 0`` the label carries no information about ``s``. Known ground truth:
     ``survey_label_given_s(dependence, n_classes)`` gives P(label | s).
+
+    Parameters
+    ----------
+    n : int
+        Number of respondents, positive.
+    dependence : float, default=0.5
+        Strength of the planted dependence, in [0, 1].
+    p_sensitive : float, default=0.2
+        Probability of the sensitive answer 'yes', in (0, 1).
+    n_features : int, default=4
+        Number of features other than the sensitive one: ``n_features - 1`` fair yes/no
+        answers ``q0``, ``q1``, ... and the ``hint`` that agrees with the label.
+    n_classes : int, default=3
+        Number of label classes, at least 2.
+    seed : int, default=0
+        Seed of the random generator.
+
+    Returns
+    -------
+    TabularTask
+        A classification task with target ``label`` and sensitive attribute ``sensitive``
+        ('no' or 'yes').
+
+    Raises
+    ------
+    ValueError
+        An argument is out of range.
+
+    Examples
+    --------
+    >>> task = make_survey(100, dependence=0.5, seed=0)
+    >>> len(task), task.features
+    (100, ['q0', 'q1', 'q2', 'hint', 'sensitive'])
     """
     check_positive_int(n, "n")
     check_seed(seed)
@@ -156,7 +226,26 @@ def make_survey(n: int, dependence: float = 0.5, p_sensitive: float = 0.2, n_fea
 
 
 def survey_label_given_s(dependence: float, n_classes: int) -> np.ndarray:
-    """P(label = k | s) of :func:`make_survey`, shape (2, n_classes)."""
+    """P(label = k | s) of :func:`make_survey`.
+
+    Parameters
+    ----------
+    dependence : float
+        Strength of the planted dependence, in [0, 1].
+    n_classes : int
+        Number of label classes.
+
+    Returns
+    -------
+    ndarray of shape (2, n_classes)
+        Row ``s`` is the label distribution given the sensitive answer ``s`` (0 for 'no',
+        1 for 'yes').
+
+    Examples
+    --------
+    >>> survey_label_given_s(0.5, 3).round(3).tolist()
+    [[0.167, 0.667, 0.167], [0.167, 0.167, 0.667]]
+    """
     p = np.full((2, n_classes), (1 - dependence) / n_classes)
     for s in (0, 1):
         p[s, (1 + s) % n_classes] += dependence

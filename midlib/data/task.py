@@ -24,23 +24,94 @@ __all__ = ["TabularTask", "task_from_arrays", "check_task"]
 class TabularTask:
     """A tabular data set with a discrete sensitive attribute and a fixed numeric encoding.
 
-    Attributes
+    The frame keeps readable categorical values; :meth:`encode` maps it to a numeric matrix in
+    [0, 1] with an encoding fixed by ``categories`` and ``bounds``, so that every model and
+    attack sees the same encoding. Attacks enumerate candidate values of the sensitive
+    attribute in the frame (:meth:`with_sensitive`) and re-encode.
+
+    Parameters
     ----------
-    name : short name of the data set.
-    frame : tidy DataFrame, one row a record; categorical columns hold readable strings.
-    target : name of the column the model predicts.
-    sensitive : name of the discrete sensitive column (one of ``features``).
-    features : the model's input columns, in order.
-    categories : for each categorical feature, its values in a fixed order (the encoding order).
-    bounds : for each numeric feature, (low, high): encoded as (x - low) / (high - low), clipped
-        to [0, 1], so every encoded feature lies in [0, 1] (the DP mechanisms rely on it).
-    task : "regression" or "classification".
-    target_bounds : (low, high) of the target for regression, used by :meth:`y` when scaled.
-    drop_first : one-hot encode categorical features with more than two values without their
-        first value (a reference level), so that the encoded design has full rank together with
-        an intercept. Least-squares solvers do not care, but mechanisms that add noise to
+    name : str
+        Short name of the data set.
+    frame : pandas.DataFrame
+        Tidy frame, one row a record; categorical columns hold readable strings.
+    target : str
+        Name of the column the model predicts.
+    sensitive : str
+        Name of the discrete sensitive column (one of ``features``); it must be a key of
+        ``categories``.
+    features : list of str
+        The model's input columns, in order.
+    categories : dict of str to list, default={}
+        For each categorical feature (and a categorical target), its values in a fixed order
+        (the encoding order).
+    bounds : dict of str to tuple of float, default={}
+        For each numeric feature, ``(low, high)``: encoded as ``(x - low) / (high - low)``,
+        clipped to [0, 1], so every encoded feature lies in [0, 1] (the DP mechanisms rely on
+        it). Every feature needs either categories or bounds.
+    task : {"classification", "regression"}, default="classification"
+        The kind of prediction task.
+    target_bounds : tuple of float, default=None
+        ``(low, high)`` of the target for regression, used by :meth:`y` when scaled.
+    description : str, default=""
+        Free-text description of the data set.
+    drop_first : bool, default=False
+        One-hot encode categorical features with more than two values without their first
+        value (a reference level), so that the encoded design has full rank together with an
+        intercept. Least-squares solvers do not care, but mechanisms that add noise to
         ``X'X`` (the functional mechanism) do: noise in a direction the data never vary in is
         never averaged away. :meth:`with_encoding` returns a copy with another choice.
+
+    Attributes
+    ----------
+    name : str
+        Short name of the data set.
+    frame : pandas.DataFrame
+        Tidy frame, one row a record; categorical columns hold readable strings.
+    target : str
+        Name of the column the model predicts.
+    sensitive : str
+        Name of the discrete sensitive column (one of ``features``).
+    features : list of str
+        The model's input columns, in order.
+    categories : dict of str to list
+        For each categorical feature, its values in a fixed order (the encoding order).
+    bounds : dict of str to tuple of float
+        For each numeric feature, ``(low, high)``: the range mapped onto [0, 1].
+    task : str
+        ``"regression"`` or ``"classification"``.
+    target_bounds : tuple of float or None
+        ``(low, high)`` of the target for regression, used by :meth:`y` when scaled.
+    description : str
+        Free-text description of the data set.
+    drop_first : bool
+        Whether one-hot encodings drop the reference level.
+    sensitive_values : list
+        The possible values of the sensitive attribute, in encoding order.
+
+    Raises
+    ------
+    ValueError
+        A feature or the target is not in the frame, the sensitive attribute is not
+        categorical, or a feature has neither categories nor bounds.
+
+    See Also
+    --------
+    task_from_arrays : Build a task from numpy arrays.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"age": [20.0, 40.0, 60.0], "smoker": ["no", "yes", "no"],
+    ...                       "risk": ["low", "high", "low"]})
+    >>> task = TabularTask(name="toy", frame=frame, target="risk", sensitive="smoker",
+    ...                    features=["age", "smoker"],
+    ...                    categories={"smoker": ["no", "yes"], "risk": ["low", "high"]},
+    ...                    bounds={"age": (0.0, 100.0)})
+    >>> len(task), task.sensitive_values
+    (3, ['no', 'yes'])
+    >>> task.encode().tolist()
+    [[0.2, 0.0], [0.4, 1.0], [0.6, 0.0]]
     """
 
     name: str
@@ -75,7 +146,27 @@ class TabularTask:
         return list(self.categories[self.sensitive])
 
     def prior(self, frame: pd.DataFrame | None = None) -> np.ndarray:
-        """Empirical marginal distribution of the sensitive attribute (in ``sensitive_values`` order)."""
+        """Empirical marginal distribution of the sensitive attribute.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame, default=None
+            The records to count; None means the task's own frame.
+
+        Returns
+        -------
+        ndarray of shape (n_sensitive_values,)
+            The share of records with each sensitive value, in ``sensitive_values`` order.
+
+        Examples
+        --------
+        >>> from midlib.data import load_steak
+        >>> task = load_steak()
+        >>> task.sensitive_values
+        ['No', 'Yes']
+        >>> task.prior().round(3).tolist()
+        [0.828, 0.172]
+        """
         frame = self.frame if frame is None else frame
         counts = frame[self.sensitive].value_counts()
         p = np.array([counts.get(v, 0) for v in self.sensitive_values], dtype=float)
@@ -83,7 +174,23 @@ class TabularTask:
 
     # -- encoding ------------------------------------------------------------------------------
     def feature_names(self) -> list[str]:
-        """Names of the encoded columns: ``col`` for numeric and binary, ``col=value`` for one-hot."""
+        """Names of the encoded columns.
+
+        A numeric column keeps its name ``col``; a binary categorical column is named
+        ``col=value`` after its second value (the one encoded as 1); other categorical columns
+        give one ``col=value`` per one-hot column.
+
+        Returns
+        -------
+        list of str
+            One name per column of :meth:`encode`.
+
+        Examples
+        --------
+        >>> from midlib.data import load_steak
+        >>> load_steak().feature_names()[:3]
+        ['lottery=Lottery B', 'smoke=Yes', 'alcohol=Yes']
+        """
         names = []
         for col in self.features:
             if col in self.categories:
@@ -97,9 +204,36 @@ class TabularTask:
         return names
 
     def encode(self, frame: pd.DataFrame | None = None) -> np.ndarray:
-        """Numeric matrix in [0, 1]: numeric columns scaled by ``bounds``; a binary categorical
-        column as one 0/1 column (1 for its second value); others one-hot in ``categories`` order
-        (without the first value when ``drop_first``).
+        """Encode records as a numeric matrix in [0, 1].
+
+        Numeric columns are scaled by ``bounds``; a binary categorical column becomes one 0/1
+        column (1 for its second value); other categorical columns are one-hot in
+        ``categories`` order (without the first value when ``drop_first``).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame, default=None
+            The records to encode; None means the task's own frame.
+
+        Returns
+        -------
+        ndarray of shape (n_records, n_encoded_features)
+            The encoded records, columns named by :meth:`feature_names`.
+
+        Raises
+        ------
+        ValueError
+            A categorical column has values outside its categories, or a numeric column has
+            missing values.
+
+        Examples
+        --------
+        >>> from midlib.data import load_steak
+        >>> task = load_steak()
+        >>> task.encode().shape
+        (331, 31)
+        >>> task.with_encoding(drop_first=True).encode().shape
+        (331, 27)
         """
         frame = self.frame if frame is None else frame
         blocks = []
@@ -127,18 +261,82 @@ class TabularTask:
         return np.hstack(blocks)
 
     def with_encoding(self, drop_first: bool) -> "TabularTask":
-        """A copy of the task whose :meth:`encode` drops (or keeps) the reference level."""
+        """A copy of the task whose :meth:`encode` drops (or keeps) the reference level.
+
+        Parameters
+        ----------
+        drop_first : bool
+            Whether one-hot encodings of categorical features with more than two values drop
+            their first value (see the class docstring).
+
+        Returns
+        -------
+        TabularTask
+            A copy of the task with ``drop_first`` set; the frame is shared.
+
+        Examples
+        --------
+        >>> from midlib.data import load_steak
+        >>> task = load_steak()
+        >>> task.with_encoding(True).drop_first, task.drop_first
+        (True, False)
+        """
         return replace(self, drop_first=drop_first)
 
     def sensitive_columns(self) -> list[int]:
-        """Indices of the encoded columns that carry the sensitive attribute."""
+        """Indices of the encoded columns that carry the sensitive attribute.
+
+        Returns
+        -------
+        list of int
+            Positions in :meth:`feature_names` (and columns of :meth:`encode`) of the sensitive
+            attribute: one for a binary attribute, several for a one-hot encoded one.
+
+        Examples
+        --------
+        >>> from midlib.data import load_steak
+        >>> task = load_steak()
+        >>> cols = task.sensitive_columns()
+        >>> cols, [task.feature_names()[i] for i in cols]
+        ([6], ['cheated=Yes'])
+        """
         names = self.feature_names()
         prefix = f"{self.sensitive}="
         return [i for i, n in enumerate(names) if n.startswith(prefix) or n == self.sensitive]
 
     def y(self, frame: pd.DataFrame | None = None, scaled: bool = False) -> np.ndarray:
-        """The target. For classification, integer codes (``categories[target]`` order, if
-        given); for regression, the raw value, or scaled to [0, 1] by ``target_bounds``."""
+        """The target of the records.
+
+        For classification, integer codes (in ``categories[target]`` order, if given; else the
+        raw values); for regression, the raw value, or scaled to [0, 1] by ``target_bounds``.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame, default=None
+            The records; None means the task's own frame.
+        scaled : bool, default=False
+            For regression, scale the target to [0, 1] by ``target_bounds`` (clipped).
+            Ignored for classification.
+
+        Returns
+        -------
+        ndarray of shape (n_records,)
+            The target values.
+
+        Raises
+        ------
+        ValueError
+            ``scaled`` is requested for a regression task without ``target_bounds``.
+
+        Examples
+        --------
+        >>> from midlib.data import load_steak
+        >>> task = load_steak()
+        >>> task.categories[task.target][:2]
+        ['Rare', 'Medium rare']
+        >>> task.y().shape
+        (331,)
+        """
         frame = self.frame if frame is None else frame
         values = frame[self.target]
         if self.task == "classification":
@@ -154,7 +352,32 @@ class TabularTask:
         return y
 
     def with_sensitive(self, frame: pd.DataFrame, value) -> pd.DataFrame:
-        """A copy of ``frame`` with every record's sensitive attribute set to ``value``."""
+        """A copy of ``frame`` with every record's sensitive attribute set to ``value``.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The records.
+        value : object
+            One of ``sensitive_values``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy of ``frame`` whose sensitive column is ``value`` throughout.
+
+        Raises
+        ------
+        ValueError
+            ``value`` is not a value of the sensitive attribute.
+
+        Examples
+        --------
+        >>> from midlib.data import load_steak
+        >>> task = load_steak()
+        >>> task.with_sensitive(task.frame, "Yes")["cheated"].unique().tolist()
+        ['Yes']
+        """
         if value not in self.categories[self.sensitive]:
             raise ValueError(f"{value!r} is not a value of {self.sensitive!r}: {self.sensitive_values}")
         out = frame.copy()
@@ -173,8 +396,22 @@ class TabularTask:
 
         Returns
         -------
-        members, nonmembers : pandas.DataFrame
-            Training and held-out records, index reset.
+        members : pandas.DataFrame
+            Training records, index reset.
+        nonmembers : pandas.DataFrame
+            Held-out records, index reset.
+
+        Raises
+        ------
+        ValueError
+            ``test_size`` is not in (0, 1).
+
+        Examples
+        --------
+        >>> from midlib.data import load_steak
+        >>> members, nonmembers = load_steak().split(test_size=0.3, random_state=0)
+        >>> len(members), len(nonmembers)
+        (232, 99)
         """
         if not 0 < test_size < 1:
             raise ValueError(f"test_size must lie in (0, 1), got {test_size}")
@@ -203,6 +440,15 @@ class TabularTask:
         ------
         ValueError
             Empty data, missing columns, or sensitive values outside ``sensitive_values``.
+        TypeError
+            ``data`` is neither a DataFrame nor a numpy array.
+
+        Examples
+        --------
+        >>> from midlib.data import load_steak
+        >>> task = load_steak()
+        >>> task.check_frame(task.frame.iloc[5:8]).index.tolist()
+        [0, 1, 2]
         """
         if isinstance(data, np.ndarray):
             cols = list(self.frame.columns)
@@ -237,7 +483,31 @@ class TabularTask:
 
 
 def check_task(task) -> TabularTask:
-    """Check that ``task`` is a TabularTask whose sensitive attribute is discrete with >= 2 values."""
+    """Check that ``task`` is a TabularTask whose sensitive attribute has at least two values.
+
+    Parameters
+    ----------
+    task : TabularTask
+        The task to check.
+
+    Returns
+    -------
+    TabularTask
+        ``task`` itself, unchanged.
+
+    Raises
+    ------
+    TypeError
+        ``task`` is not a :class:`TabularTask`.
+    ValueError
+        The sensitive attribute has fewer than two values.
+
+    Examples
+    --------
+    >>> from midlib.data import load_steak
+    >>> check_task(load_steak()).name
+    'steak'
+    """
     if not isinstance(task, TabularTask):
         raise TypeError(
             f"task must be a midlib.data.TabularTask, got {type(task).__name__}; build one "
@@ -256,9 +526,49 @@ def task_from_arrays(X, y, s, *, sensitive_values: Sequence | None = None,
                      name: str = "arrays") -> TabularTask:
     """A :class:`TabularTask` from numpy arrays or pandas objects.
 
-    ``X`` (n, d) numeric non-sensitive features (scaled to [0, 1] by their observed ranges),
-    ``y`` (n,) the target, ``s`` (n,) the discrete sensitive attribute (>= 2 distinct values).
-    The sensitive column is named ``"s"``, the target ``"y"``.
+    The sensitive column is named ``"s"``, the target ``"y"``; the features are ``X``'s columns
+    followed by ``"s"``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, d)
+        Numeric non-sensitive features, scaled to [0, 1] by their observed ranges. A 1-D array
+        is one feature.
+    y : array-like of shape (n,)
+        The target.
+    s : array-like of shape (n,)
+        The discrete sensitive attribute (at least two distinct values; floats must be
+        whole numbers).
+    sensitive_values : sequence, default=None
+        The values of the sensitive attribute, in encoding order; None means the distinct
+        values of ``s``, sorted.
+    task : {"classification", "regression"}, default="classification"
+        The kind of prediction task.
+    feature_names : sequence of str, default=None
+        One name per column of ``X`` (not ``"s"`` or ``"y"``); None means ``x0``, ``x1``, ...
+    name : str, default="arrays"
+        Short name of the data set.
+
+    Returns
+    -------
+    TabularTask
+        The task, with ``categories={"s": sensitive_values}`` and ``bounds`` the observed
+        range of each column of ``X``.
+
+    Raises
+    ------
+    ValueError
+        Shapes disagree, values are missing, ``s`` is not discrete or has fewer than two
+        values, or ``feature_names`` is malformed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> task = task_from_arrays(np.array([[0.0], [5.0], [10.0]]), [1, 0, 1], [0, 1, 1])
+    >>> task.features, len(task.sensitive_values)
+    (['x0', 's'], 2)
+    >>> task.encode().tolist()
+    [[0.0, 0.0], [0.5, 1.0], [1.0, 1.0]]
     """
     X = np.asarray(X, dtype=float)
     if X.ndim == 1:

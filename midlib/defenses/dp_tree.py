@@ -43,21 +43,62 @@ GINI_SENSITIVITY = 2.0
 class DPDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimator):
     """Epsilon-DP decision tree: exponential-mechanism splits and Laplace leaf counts.
 
+    The tree is complete to depth ``max_depth``; each of its ``max_depth`` levels of splits and
+    its level of leaf counts spends ``epsilon / (max_depth + 1)`` (see the module's description
+    of the algorithm, after Friedman and Schuster 2010).
+
     Parameters
     ----------
-    epsilon : float > 0, the total privacy budget (pure epsilon-DP, add/remove-one neighbours).
-    max_depth : int >= 0, depth of the complete tree (0: a single noisy histogram).
-    thresholds : thresholds tried on every feature, as fractions of the public feature range.
-    bounds : (low, high), the public range of every feature (default [0, 1], what
+    epsilon : float, default=1.0
+        The total privacy budget, > 0 (pure epsilon-DP, add/remove-one neighbours).
+    max_depth : int, default=3
+        Depth of the complete tree, >= 0 (0: a single noisy histogram).
+    thresholds : sequence of float, default=(0.25, 0.5, 0.75)
+        Thresholds tried on every feature, as fractions in (0, 1) of the public feature range.
+    bounds : tuple of (float, float), default=(0.0, 1.0)
+        ``(low, high)``, the public range of every feature (default [0, 1], what
         ``TabularTask.encode`` gives); the thresholds are ``low + t (high - low)``. The split
         choice depends on the data only through which side of a threshold a value falls, so
         values outside the range need no clipping.
-    stochastic : release draws from the noisy leaf distributions instead of their mode.
-    random_state : seed of the mechanisms' noise (and of ``predict``'s draws if stochastic).
+    stochastic : bool, default=False
+        Release draws from the noisy leaf distributions instead of their mode.
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
+        Seed of the mechanisms' noise (and of ``predict``'s draws if stochastic).
 
     Attributes
     ----------
-    tree_, classes_, epsilon_ (the budget spent), epsilon_level_ (per level).
+    tree_ : sklearn.tree._tree.Tree
+        The published tree: the chosen splits and the noisy counts (``n_node_samples`` is
+        their rounded total).
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_outputs_ : int
+        Always 1.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit; defined only when ``X`` has feature names
+        that are all strings.
+    epsilon_ : float
+        The budget spent.
+    epsilon_level_ : float
+        The budget spent per level, ``epsilon_ / (max_depth + 1)``.
+
+    See Also
+    --------
+    MIDDecisionTreeClassifier : The MID-pruned tree.
+
+    Examples
+    --------
+    >>> from midlib.data import make_survey
+    >>> from midlib.defenses import DPDecisionTreeClassifier
+    >>> task = make_survey(200, seed=0)
+    >>> X, y = task.encode(), task.y()
+    >>> clf = DPDecisionTreeClassifier(epsilon=1.0, max_depth=2, random_state=0).fit(X, y)
+    >>> clf.tree_.node_count, clf.epsilon_, round(clf.epsilon_level_, 4)
+    (7, 1.0, 0.3333)
+    >>> clf.predict(X[:3]).shape
+    (3,)
     """
 
     def __init__(self, epsilon: float = 1.0, *, max_depth: int = 3, thresholds=(0.25, 0.5, 0.75),
@@ -88,6 +129,34 @@ class DPDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimato
         return float(eps), int(d), lo + np.unique(t) * (hi - lo)
 
     def fit(self, X, y):
+        """Grow the epsilon-DP tree on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs (finite; converted to float32), in the public range ``bounds``.
+        y : array-like of shape (n_samples,)
+            Class labels (the classes found in ``y`` are published in ``classes_``).
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+
+        Raises
+        ------
+        ValueError
+            If a parameter or the data are invalid.
+
+        Examples
+        --------
+        >>> from midlib.data import make_survey
+        >>> from midlib.defenses import DPDecisionTreeClassifier
+        >>> task = make_survey(200, seed=0)
+        >>> clf = DPDecisionTreeClassifier(epsilon=2.0, max_depth=1, random_state=0)
+        >>> clf.fit(task.encode(), task.y()).tree_.max_depth
+        1
+        """
         eps, depth, thresholds = self._validate_params_()
         X, y, classes, y_enc, _ = check_fit_input(self, X, y)
         rng = np.random.default_rng(seed_of(self.random_state))

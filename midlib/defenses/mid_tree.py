@@ -48,7 +48,34 @@ __all__ = ["mid_leaf_costs", "mid_prune", "pruning_objective", "enumerate_prunin
 # --------------------------------------------------------------------------------------------
 
 def mid_leaf_costs(counts: np.ndarray, lam: float) -> np.ndarray:
-    """Leaf cost ``p(node) [G(phat_node) - lam H(phat_node)]`` of every node made a leaf."""
+    """Leaf cost ``p(node) [G(phat_node) - lam H(phat_node)]`` of every node made a leaf.
+
+    ``p(node)`` is the node's share of the root's weight, ``phat_node`` its label distribution,
+    ``G`` the Gini impurity and ``H`` the entropy (nats). The MID objective ``J_lam`` of a
+    pruning is ``lam * H(Y)`` plus the sum of the costs of its leaves.
+
+    Parameters
+    ----------
+    counts : ndarray of shape (n_nodes, n_classes)
+        Class counts of every node, node 0 the root (see :func:`node_counts`).
+    lam : float
+        The MID weight.
+
+    Returns
+    -------
+    ndarray of shape (n_nodes,)
+        The cost of each node as a leaf.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 0]
+    >>> tree = DecisionTreeClassifier(random_state=0).fit(X, y).tree_
+    >>> from midlib.defenses import node_counts
+    >>> from midlib.defenses.mid_tree import mid_leaf_costs
+    >>> mid_leaf_costs(node_counts(tree), 0.5).round(3)
+    array([0.094, 0.   , 0.077, 0.   , 0.   ])
+    """
     counts = np.asarray(counts, dtype=float)
     totals = counts.sum(axis=1)
     frac = np.divide(counts, totals[:, None], out=np.zeros_like(counts), where=totals[:, None] > 0)
@@ -57,11 +84,44 @@ def mid_leaf_costs(counts: np.ndarray, lam: float) -> np.ndarray:
 
 
 def mid_prune(tree: Tree, lam: float, tol: float = 1e-12) -> np.ndarray:
-    """The MID pruning of ``tree`` at ``lam``: a boolean array over nodes, True where the node is
-    a leaf of the optimal pruning (descendants of such nodes are dropped).
+    """The MID pruning of ``tree`` at ``lam``.
 
     Minimises ``J_lam = Gini + lam * I`` over all prunings that keep the root, exactly, by
     dynamic programming from the leaves up; ties (within ``tol``) prefer the smaller tree.
+
+    Parameters
+    ----------
+    tree : sklearn.tree._tree.Tree
+        A fitted tree whose children have larger ids than their parents (as scikit-learn's
+        and midlib's trees do); its node counts are the training distribution.
+    lam : float
+        The MID weight, a finite number >= 0 (0: no regularisation).
+    tol : float, default=1e-12
+        A split must lower the cost by more than ``tol`` to be kept.
+
+    Returns
+    -------
+    ndarray of bool of shape (node_count,)
+        True where the node is a leaf of the optimal pruning (descendants of such nodes are
+        dropped); pass it to :func:`prune_tree` or :func:`pruning_objective`.
+
+    Raises
+    ------
+    TypeError
+        If ``lam`` is not a real number.
+    ValueError
+        If ``lam`` is negative or not finite.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 0]
+    >>> tree = DecisionTreeClassifier(random_state=0).fit(X, y).tree_
+    >>> from midlib.defenses import mid_prune
+    >>> mid_prune(tree, 0.0).tolist()
+    [False, True, False, True, True]
+    >>> bool(mid_prune(tree, 1.0)[0])  # a large lam keeps only the root
+    True
     """
     lam = _check_lam(lam)
     counts = node_counts(tree)
@@ -79,8 +139,36 @@ def mid_prune(tree: Tree, lam: float, tol: float = 1e-12) -> np.ndarray:
 
 
 def pruning_objective(tree: Tree, keep_leaf: np.ndarray, lam: float) -> dict:
-    """Gini, I (= H(Y) - H(Y | L)) and ``J = Gini + lam I`` of a pruning, on the training
-    distribution stored in the tree's node counts."""
+    """Gini, I (= H(Y) - H(Y | L)) and ``J = Gini + lam I`` of a pruning.
+
+    The terms are computed on the training distribution stored in the tree's node counts,
+    for the stochastic tree whose leaves output their label distributions.
+
+    Parameters
+    ----------
+    tree : sklearn.tree._tree.Tree
+        The unpruned tree.
+    keep_leaf : array-like of bool of shape (node_count,)
+        The pruning: True at the nodes made leaves (as returned by :func:`mid_prune`).
+    lam : float
+        The MID weight.
+
+    Returns
+    -------
+    dict
+        ``"gini"``: the weighted Gini impurity of the leaves (the expected 0-1 training loss);
+        ``"info"``: the exact ``I(X; Yhat)`` in nats; ``"objective"``: ``gini + lam * info``;
+        ``"n_leaves"``: the number of leaves of the pruning.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 0]
+    >>> tree = DecisionTreeClassifier(random_state=0).fit(X, y).tree_
+    >>> from midlib.defenses import mid_prune, pruning_objective
+    >>> pruning_objective(tree, mid_prune(tree, 1.0), 1.0)
+    {'gini': 0.375, 'info': 0.0, 'objective': 0.375, 'n_leaves': 1}
+    """
     counts = node_counts(tree)
     order, new_left, _ = subtree_arrays(tree, np.asarray(keep_leaf, dtype=bool))
     leaves = order[new_left == TREE_LEAF]
@@ -91,8 +179,36 @@ def pruning_objective(tree: Tree, keep_leaf: np.ndarray, lam: float) -> dict:
 
 
 def enumerate_prunings(tree: Tree, limit: int = 100_000) -> list[np.ndarray]:
-    """Every pruning of ``tree`` (keeping the root) as a ``keep_leaf`` mask; for exhaustive checks
-    on small trees. Raises if there are more than ``limit``."""
+    """Every pruning of ``tree`` (keeping the root) as a ``keep_leaf`` mask.
+
+    For exhaustive checks on small trees (e.g. that :func:`mid_prune` finds the minimiser).
+
+    Parameters
+    ----------
+    tree : sklearn.tree._tree.Tree
+        The tree to prune.
+    limit : int, default=100_000
+        The largest number of prunings to enumerate.
+
+    Returns
+    -------
+    list of ndarray of bool of shape (node_count,)
+        One ``keep_leaf`` mask per pruning, True at the nodes made leaves.
+
+    Raises
+    ------
+    ValueError
+        If the tree has more than ``limit`` prunings.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 0]
+    >>> tree = DecisionTreeClassifier(random_state=0).fit(X, y).tree_
+    >>> from midlib.defenses import enumerate_prunings
+    >>> [mask.tolist() for mask in enumerate_prunings(tree)]
+    [[True, False, False, False, False], [False, True, True, False, False], [False, True, False, True, True]]
+    """
     left, right = tree.children_left, tree.children_right
     count = np.ones(tree.node_count, dtype=object)
     for node in range(tree.node_count - 1, -1, -1):
@@ -146,19 +262,68 @@ class MIDDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimat
 
     Parameters
     ----------
-    lam : float >= 0, the MID weight (nats^-1; Gini is in [0, 1], I in [0, log K]).
-    stochastic : release draws from the leaf distributions (True, the MID predictor) or the
-        leaf mode (False; ``I`` is then that of the deterministic tree, ``H(Yhat)``).
-    criterion, max_depth, min_samples_split, min_samples_leaf, max_features, random_state :
-        of the base tree, as in scikit-learn; ``random_state`` also seeds ``predict``'s draws.
+    lam : float, default=0.0
+        The MID weight, >= 0 (nats^-1; Gini is in [0, 1], I in [0, log K]).
+    stochastic : bool, default=True
+        Release draws from the leaf distributions (True, the MID predictor) or the leaf mode
+        (False; ``I`` is then that of the deterministic tree, ``H(Yhat)``).
+    criterion : {"gini", "entropy", "log_loss"}, default="gini"
+        The split criterion of the base tree, as in scikit-learn.
+    max_depth : int, default=None
+        The maximum depth of the base tree, as in scikit-learn (None: unlimited).
+    min_samples_split : int or float, default=2
+        Of the base tree, as in scikit-learn.
+    min_samples_leaf : int or float, default=1
+        Of the base tree, as in scikit-learn.
+    max_features : int, float, {"sqrt", "log2"} or None, default=None
+        Features considered at each split of the base tree, as in scikit-learn.
+    random_state : int, numpy.random.RandomState or None, default=None
+        Seeds the base tree, as in scikit-learn; also seeds ``predict``'s draws.
 
     Attributes
     ----------
-    tree_ : the pruned scikit-learn ``Tree``.
-    base_tree_ : the unpruned one.
-    classes_ : the class labels.
-    gini_, info_, objective_ : the terms of ``J_lam`` of the fitted tree on the training data.
-    n_leaves_ : number of leaves.
+    tree_ : sklearn.tree._tree.Tree
+        The pruned scikit-learn ``Tree``.
+    base_tree_ : sklearn.tree._tree.Tree
+        The unpruned one.
+    keep_leaf_ : ndarray of bool of shape (base_tree_.node_count,)
+        The MID pruning of the base tree (:func:`mid_prune`): True at the nodes made leaves.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_outputs_ : int
+        Always 1.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit; defined only when ``X`` has feature names
+        that are all strings.
+    gini_ : float
+        The Gini term of ``J_lam`` of the fitted tree on the training data.
+    info_ : float
+        The exact ``I(X; Yhat)`` term (nats) of ``J_lam`` on the training data.
+    objective_ : float
+        ``J_lam = gini_ + lam * info_``.
+    n_leaves_ : int
+        Number of leaves.
+
+    See Also
+    --------
+    DPDecisionTreeClassifier : The differentially private tree.
+    PriorityDecisionTreeClassifier : Fredrikson et al.'s priority tree.
+
+    Examples
+    --------
+    >>> from midlib.data import make_survey
+    >>> from midlib.defenses import MIDDecisionTreeClassifier
+    >>> task = make_survey(200, seed=0)
+    >>> X, y = task.encode(), task.y()
+    >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, random_state=0).fit(X, y)
+    >>> clf.base_tree_.node_count, clf.tree_.node_count, clf.n_leaves_
+    (15, 13, 7)
+    >>> round(clf.gini_, 3), round(clf.info_, 3), round(clf.objective_, 3)
+    (0.213, 0.588, 0.272)
+    >>> clf.predict(X[:5])
+    array([1, 0, 2, 1, 1])
     """
 
     def __init__(self, lam: float = 0.0, *, stochastic: bool = True, criterion: str = "gini",
@@ -174,6 +339,39 @@ class MIDDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimat
         self.random_state = random_state
 
     def fit(self, X, y, sample_weight=None):
+        """Grow the base tree on ``(X, y)`` and replace it by its MID pruning.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs (finite; converted to float32).
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative record weights, used by the base tree and hence by the node counts
+            that define the training distribution of ``J_lam``.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+
+        Raises
+        ------
+        TypeError
+            If ``lam`` is not a real number or ``stochastic`` not a bool.
+        ValueError
+            If ``lam`` is negative or not finite, or the data are invalid.
+
+        Examples
+        --------
+        >>> from midlib.data import make_survey
+        >>> from midlib.defenses import MIDDecisionTreeClassifier
+        >>> task = make_survey(200, seed=0)
+        >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3).fit(task.encode(), task.y())
+        >>> clf.n_leaves_
+        7
+        """
         lam = _check_lam(self.lam)
         if not isinstance(self.stochastic, (bool, np.bool_)):
             raise TypeError(f"stochastic must be True or False, got {self.stochastic!r}")

@@ -33,13 +33,51 @@ class PriorityDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEs
 
     Parameters
     ----------
-    sensitive_feature : int, index of the sensitive 0/1 column of ``X``.
-    position : "top" (the root splits on it; each branch is a tree grown on its records) or
+    sensitive_feature : int, default=0
+        Index of the sensitive 0/1 column of ``X``.
+    position : {"top", "bottom"}, default="top"
+        "top" (the root splits on it; each branch is a tree grown on its records) or
         "bottom" (a tree grown without it, each leaf with records of both values then split on it).
-    max_depth : depth of the whole tree including the sensitive split (None: unlimited; >= 1).
-    criterion, min_samples_split, min_samples_leaf, random_state : of the grown trees, as in
-        scikit-learn.
-    stochastic : release draws from the leaf distributions instead of their mode.
+    max_depth : int, default=None
+        Depth of the whole tree including the sensitive split (None: unlimited; >= 1).
+    criterion : {"gini", "entropy", "log_loss"}, default="gini"
+        Of the grown trees, as in scikit-learn.
+    min_samples_split : int or float, default=2
+        Of the grown trees, as in scikit-learn.
+    min_samples_leaf : int or float, default=1
+        Of the grown trees, as in scikit-learn.
+    stochastic : bool, default=False
+        Release draws from the leaf distributions instead of their mode.
+    random_state : int, numpy.random.RandomState or None, default=None
+        Seeds the grown trees, as in scikit-learn (and ``predict``'s draws if stochastic).
+
+    Attributes
+    ----------
+    tree_ : sklearn.tree._tree.Tree
+        The whole tree, with leaf counts from the training data.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_outputs_ : int
+        Always 1.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit; defined only when ``X`` has feature names
+        that are all strings.
+
+    Examples
+    --------
+    >>> from midlib.data import make_survey
+    >>> from midlib.defenses import PriorityDecisionTreeClassifier
+    >>> task = make_survey(200, seed=0)
+    >>> X, y = task.encode(), task.y()
+    >>> j = task.sensitive_columns()[0]
+    >>> top = PriorityDecisionTreeClassifier(j, position="top", max_depth=3, random_state=0)
+    >>> int(top.fit(X, y).tree_.feature[0]) == j  # the root tests the sensitive column
+    True
+    >>> bottom = PriorityDecisionTreeClassifier(j, position="bottom", max_depth=3, random_state=0)
+    >>> int(bottom.fit(X, y).tree_.feature[0]) == j
+    False
     """
 
     def __init__(self, sensitive_feature: int = 0, *, position: str = "top", max_depth=None,
@@ -55,6 +93,38 @@ class PriorityDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEs
         self.random_state = random_state
 
     def fit(self, X, y, sample_weight=None):
+        """Grow the tree on ``(X, y)`` with the sensitive splits at ``position``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs (finite; converted to float32); column ``sensitive_feature`` must
+            be 0/1.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative record weights (of the grown trees and the leaf counts).
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+
+        Raises
+        ------
+        ValueError
+            If ``position`` or ``max_depth`` is invalid, ``sensitive_feature`` is not a column
+            of ``X``, or that column is not 0/1.
+
+        Examples
+        --------
+        >>> from midlib.data import make_survey
+        >>> from midlib.defenses import PriorityDecisionTreeClassifier
+        >>> task = make_survey(200, seed=0)
+        >>> clf = PriorityDecisionTreeClassifier(task.sensitive_columns()[0], max_depth=2)
+        >>> clf.fit(task.encode(), task.y()).tree_.max_depth
+        2
+        """
         if self.position not in POSITIONS:
             raise ValueError(f"position must be one of {POSITIONS}, got {self.position!r}")
         md = self.max_depth

@@ -28,7 +28,27 @@ TREE_UNDEFINED = -2
 
 
 def gini(p, axis: int = -1) -> np.ndarray:
-    """Gini impurity ``1 - sum_k p_k^2`` of distributions along ``axis``."""
+    """Gini impurity ``1 - sum_k p_k^2`` of distributions along ``axis``.
+
+    Parameters
+    ----------
+    p : array-like
+        Probability distributions (e.g. class fractions), the classes along ``axis``.
+    axis : int, default=-1
+        The axis that indexes the classes.
+
+    Returns
+    -------
+    ndarray
+        The impurity of each distribution: the shape of ``p`` without ``axis`` (a 0-d array
+        for a single distribution).
+
+    Examples
+    --------
+    >>> from midlib.defenses.tree_base import gini
+    >>> gini([[1.0, 0.0], [0.5, 0.5]])
+    array([0. , 0.5])
+    """
     p = np.asarray(p, dtype=float)
     return 1.0 - (p ** 2).sum(axis=axis)
 
@@ -36,9 +56,40 @@ def gini(p, axis: int = -1) -> np.ndarray:
 def stochastic_tree_information(weights, q) -> float:
     """Exact ``I(X; Yhat)`` (nats) of a stochastic tree.
 
-    ``weights`` (n_leaves,): the probability of reaching each leaf (normalised here);
-    ``q`` (n_leaves, n_classes): each leaf's output distribution (rows normalised here).
-    Returns ``H(sum_l p_l q_l) - sum_l p_l H(q_l)``.
+    A stochastic tree outputs a label drawn from the output distribution ``q_l`` of the leaf
+    ``l`` that the input reaches; ``Yhat`` depends on ``X`` only through the leaf, so
+    ``I(X; Yhat) = H(sum_l p_l q_l) - sum_l p_l H(q_l)`` with ``p_l`` the probability of
+    reaching leaf ``l``. A deterministic tree is the case of one-hot rows ``q_l``.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_leaves,)
+        The probability of reaching each leaf, or any non-negative weights with a positive
+        total (normalised here).
+    q : array-like of shape (n_leaves, n_classes)
+        Each leaf's output distribution, non-negative (rows normalised here; a row of zeros
+        counts as uniform).
+
+    Returns
+    -------
+    float
+        ``H(sum_l p_l q_l) - sum_l p_l H(q_l)`` in nats (clipped at 0 against rounding).
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree, an entry is negative or the total weight is 0.
+
+    Examples
+    --------
+    Two equally likely leaves with opposite deterministic outputs leak one bit (``log 2``
+    nats); leaves that output the same distribution leak nothing:
+
+    >>> from midlib.defenses import stochastic_tree_information
+    >>> round(stochastic_tree_information([1, 1], [[1, 0], [0, 1]]), 4)
+    0.6931
+    >>> stochastic_tree_information([1, 1], [[0.5, 0.5], [0.5, 0.5]])
+    0.0
     """
     w = np.asarray(weights, dtype=float)
     q = np.asarray(q, dtype=float)
@@ -58,7 +109,33 @@ def stochastic_tree_information(weights, q) -> float:
 # --------------------------------------------------------------------------------------------
 
 def tree_of(model) -> Tree:
-    """The scikit-learn ``Tree`` of a fitted tree model (scikit-learn's or midlib's)."""
+    """The scikit-learn ``Tree`` of a fitted tree model (scikit-learn's or midlib's).
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted scikit-learn ``DecisionTreeClassifier`` or a fitted midlib tree
+        (``MIDDecisionTreeClassifier``, ``DPDecisionTreeClassifier``,
+        ``PriorityDecisionTreeClassifier``).
+
+    Returns
+    -------
+    sklearn.tree._tree.Tree
+        ``model.tree_``.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` has no scikit-learn ``tree_`` (another kind of model, or not fitted).
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from midlib.defenses import tree_of
+    >>> X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 0]
+    >>> tree_of(DecisionTreeClassifier(random_state=0).fit(X, y)).node_count
+    5
+    """
     tree = getattr(model, "tree_", None)
     if not isinstance(tree, Tree):
         raise TypeError(
@@ -70,10 +147,32 @@ def tree_of(model) -> Tree:
 
 
 def node_counts(tree: Tree) -> np.ndarray:
-    """Per-node (weighted) class counts, shape (node_count, n_classes).
+    """Per-node (weighted) class counts of a scikit-learn ``Tree``.
 
     scikit-learn >= 1.4 stores class *fractions* in ``tree.value``; the counts are the fractions
     times ``weighted_n_node_samples``.
+
+    Parameters
+    ----------
+    tree : sklearn.tree._tree.Tree
+        A single-output classification tree (``model.tree_``).
+
+    Returns
+    -------
+    ndarray of shape (node_count, n_classes)
+        The (sample-weighted) number of training records of each class that reach each node.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from midlib.defenses import node_counts
+    >>> X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 0]
+    >>> node_counts(DecisionTreeClassifier(random_state=0).fit(X, y).tree_)
+    array([[3., 1.],
+           [2., 0.],
+           [1., 1.],
+           [0., 1.],
+           [1., 0.]])
     """
     value = np.asarray(tree.value)[:, 0, :]
     totals = value.sum(axis=1, keepdims=True)
@@ -82,7 +181,26 @@ def node_counts(tree: Tree) -> np.ndarray:
 
 
 def leaf_ids(tree: Tree) -> np.ndarray:
-    """Ids of the leaves reachable from the root."""
+    """Ids of the leaves reachable from the root.
+
+    Parameters
+    ----------
+    tree : sklearn.tree._tree.Tree
+        A scikit-learn tree.
+
+    Returns
+    -------
+    ndarray of shape (n_leaves,)
+        The node ids of the leaves, sorted.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from midlib.defenses.tree_base import leaf_ids
+    >>> X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 0]
+    >>> leaf_ids(DecisionTreeClassifier(random_state=0).fit(X, y).tree_).tolist()
+    [1, 3, 4]
+    """
     left, right = tree.children_left, tree.children_right
     out, stack = [], [0]
     while stack:
@@ -109,11 +227,57 @@ def build_tree(n_features: int, n_classes: int, left, right, feature, threshold,
                n_samples=None, missing_go_to_left=None) -> Tree:
     """A scikit-learn ``Tree`` from plain arrays, one entry a node (node 0 the root).
 
-    ``left``/``right``: child ids (-1 at leaves); ``feature``/``threshold``: the split
-    ``x[feature] <= threshold`` goes left (ignored at leaves); ``counts`` (n_nodes, n_classes):
-    non-negative class weights of each node (they need not be integers: a DP tree stores noisy
-    counts); ``n_samples``: the node sizes published in ``n_node_samples`` (default: the rounded
-    row sums of ``counts``). Children must have larger ids than their parents.
+    Children must have larger ids than their parents. The stored ``value`` of each node is its
+    class fractions (``counts`` normalised), its ``impurity`` their Gini impurity and its
+    ``weighted_n_node_samples`` the row sum of ``counts``.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features.
+    n_classes : int
+        Number of classes.
+    left : array-like of shape (n_nodes,)
+        Id of each node's left child (-1 at leaves).
+    right : array-like of shape (n_nodes,)
+        Id of each node's right child (-1 at leaves).
+    feature : array-like of shape (n_nodes,)
+        Feature of each node's split ``x[feature] <= threshold`` (that side goes left);
+        ignored at leaves.
+    threshold : array-like of shape (n_nodes,)
+        Threshold of each node's split; ignored at leaves.
+    counts : array-like of shape (n_nodes, n_classes)
+        Non-negative, finite class weights of each node (they need not be integers: a DP tree
+        stores noisy counts).
+    n_samples : array-like of shape (n_nodes,), default=None
+        The node sizes published in ``n_node_samples``; None gives the rounded row sums of
+        ``counts``.
+    missing_go_to_left : array-like of shape (n_nodes,), default=None
+        scikit-learn's per-node flag sending missing values left; None sets it everywhere.
+
+    Returns
+    -------
+    sklearn.tree._tree.Tree
+        The tree, readable by every tool written for scikit-learn trees.
+
+    Raises
+    ------
+    ValueError
+        If ``counts`` has negative or non-finite entries or a child's id is not larger than
+        its parent's.
+
+    Examples
+    --------
+    A stump on one feature: ``x <= 0.5`` goes to leaf 1, the rest to leaf 2.
+
+    >>> import numpy as np
+    >>> from midlib.defenses.tree_base import build_tree
+    >>> tree = build_tree(1, 2, left=[1, -1, -1], right=[2, -1, -1], feature=[0, -2, -2],
+    ...                   threshold=[0.5, -2.0, -2.0], counts=[[3, 1], [3, 0], [0, 1]])
+    >>> tree.apply(np.array([[0.0], [1.0]], dtype=np.float32)).tolist()
+    [1, 2]
+    >>> tree.n_node_samples.tolist()
+    [4, 3, 1]
     """
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
@@ -149,8 +313,39 @@ def build_tree(n_features: int, n_classes: int, left, right, feature, threshold,
 
 
 def subtree_arrays(tree: Tree, keep_leaf: np.ndarray):
-    """Arrays of the pruning of ``tree`` in which the nodes flagged in ``keep_leaf`` become leaves
-    (their descendants dropped); nodes renumbered depth-first."""
+    """Arrays of the pruning of ``tree`` in which the nodes flagged in ``keep_leaf`` become leaves.
+
+    The descendants of the flagged nodes are dropped and the remaining nodes renumbered
+    depth-first (left before right), so children keep larger ids than their parents.
+
+    Parameters
+    ----------
+    tree : sklearn.tree._tree.Tree
+        The tree to prune.
+    keep_leaf : ndarray of bool of shape (node_count,)
+        True at the nodes that become leaves (flags below them are ignored; the flags of
+        leaves do not matter).
+
+    Returns
+    -------
+    order : ndarray of shape (n_kept,)
+        The old id of each kept node, in the new numbering.
+    new_left : ndarray of shape (n_kept,)
+        The new id of each kept node's left child (-1 at the leaves of the pruning).
+    new_right : ndarray of shape (n_kept,)
+        The new id of each kept node's right child (-1 at the leaves of the pruning).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from midlib.defenses.tree_base import subtree_arrays
+    >>> X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 0]
+    >>> tree = DecisionTreeClassifier(random_state=0).fit(X, y).tree_
+    >>> order, new_left, new_right = subtree_arrays(tree, np.array([0, 0, 1, 0, 0], dtype=bool))
+    >>> order.tolist(), new_left.tolist(), new_right.tolist()
+    ([0, 1, 2], [1, -1, -1], [2, -1, -1])
+    """
     left, right = tree.children_left, tree.children_right
     order, stack = [], [0]
     while stack:
@@ -169,7 +364,33 @@ def subtree_arrays(tree: Tree, keep_leaf: np.ndarray):
 
 
 def prune_tree(tree: Tree, keep_leaf: np.ndarray) -> Tree:
-    """The pruning of ``tree`` that turns the flagged nodes into leaves, as a new ``Tree``."""
+    """The pruning of ``tree`` that turns the flagged nodes into leaves, as a new ``Tree``.
+
+    The kept nodes keep their stored values, impurities and sample counts (see
+    :func:`subtree_arrays` for the renumbering); ``tree`` is not modified.
+
+    Parameters
+    ----------
+    tree : sklearn.tree._tree.Tree
+        The tree to prune.
+    keep_leaf : array-like of bool of shape (node_count,)
+        True at the nodes that become leaves (their descendants are dropped).
+
+    Returns
+    -------
+    sklearn.tree._tree.Tree
+        The pruned tree.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from midlib.defenses.tree_base import prune_tree
+    >>> X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 0]
+    >>> tree = DecisionTreeClassifier(random_state=0).fit(X, y).tree_
+    >>> pruned = prune_tree(tree, [False, False, True, False, False])
+    >>> pruned.node_count, pruned.max_depth
+    (3, 1)
+    """
     order, new_left, new_right = subtree_arrays(tree, np.asarray(keep_leaf, dtype=bool))
     state = tree.__getstate__()
     old_nodes = state["nodes"]
@@ -195,6 +416,23 @@ class TreePredictorMixin:
 
     ``stochastic=True``: the released predictor draws its label from the leaf distribution
     (``predict`` samples, seeded by ``random_state``); otherwise it outputs the leaf's mode.
+
+    The estimator that mixes it in must set ``tree_`` (a scikit-learn ``Tree``), ``classes_``
+    and ``n_features_in_`` when fitted, and may have the parameters ``stochastic`` (default
+    False) and ``random_state``. midlib's :class:`MIDDecisionTreeClassifier`,
+    :class:`DPDecisionTreeClassifier` and :class:`PriorityDecisionTreeClassifier` use it.
+
+    Examples
+    --------
+    >>> from midlib.data import make_survey
+    >>> from midlib.defenses import MIDDecisionTreeClassifier, TreePredictorMixin
+    >>> task = make_survey(200, seed=0)
+    >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, random_state=0)
+    >>> clf = clf.fit(task.encode(), task.y())
+    >>> isinstance(clf, TreePredictorMixin)
+    True
+    >>> clf.predict(task.encode()[:5])
+    array([1, 0, 2, 1, 1])
     """
 
     def _X(self, X):
@@ -203,23 +441,109 @@ class TreePredictorMixin:
         return X
 
     def apply(self, X):
-        """Leaf id of each row."""
+        """Leaf id of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs (converted to float32, as scikit-learn's trees do).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The id, in ``tree_``, of the leaf each row reaches.
+
+        Examples
+        --------
+        >>> from midlib.data import make_survey
+        >>> from midlib.defenses import MIDDecisionTreeClassifier
+        >>> task = make_survey(200, seed=0)
+        >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, random_state=0)
+        >>> clf.fit(task.encode(), task.y()).apply(task.encode()[:5])
+        array([ 9,  6,  4, 11,  9])
+        """
         X = self._X(X)
         return self.tree_.apply(X)
 
     def decision_path(self, X):
-        """Sparse node indicator of each row's path (as scikit-learn's)."""
+        """Sparse node indicator of each row's path (as scikit-learn's).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs (converted to float32, as scikit-learn's trees do).
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix of shape (n_samples, node_count)
+            Entry ``(i, j)`` is 1 if row ``i`` passes through node ``j``.
+
+        Examples
+        --------
+        >>> from midlib.data import make_survey
+        >>> from midlib.defenses import MIDDecisionTreeClassifier
+        >>> task = make_survey(200, seed=0)
+        >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, random_state=0)
+        >>> path = clf.fit(task.encode(), task.y()).decision_path(task.encode()[:2])
+        >>> path.shape
+        (2, 13)
+        """
         X = self._X(X)
         return self.tree_.decision_path(X)
 
     def predict_proba(self, X):
-        """The leaf's output distribution ``q_l`` for each row, columns in ``classes_`` order."""
+        """The leaf's output distribution ``q_l`` for each row, columns in ``classes_`` order.
+
+        These are the leaf's stored class fractions, whether or not the tree is stochastic.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            The distribution ``q_l`` of the leaf each row reaches.
+
+        Examples
+        --------
+        >>> from midlib.data import make_survey
+        >>> from midlib.defenses import MIDDecisionTreeClassifier
+        >>> task = make_survey(200, seed=0)
+        >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, random_state=0)
+        >>> clf.fit(task.encode(), task.y()).predict_proba(task.encode()[:2]).round(2)
+        array([[0.01, 0.98, 0.01],
+               [0.71, 0.21, 0.09]])
+        """
         X = self._X(X)
         out = np.asarray(self.tree_.predict(X))
         return out.reshape(len(out), -1)
 
     def predict(self, X):
-        """The released prediction: a draw from ``q_l`` if ``stochastic``, else its mode."""
+        """The released prediction: a draw from ``q_l`` if ``stochastic``, else its mode.
+
+        The draws are seeded by ``random_state``: with an int, each call draws the same labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            One label of ``classes_`` for each row.
+
+        Examples
+        --------
+        >>> from midlib.data import make_survey
+        >>> from midlib.defenses import MIDDecisionTreeClassifier
+        >>> task = make_survey(200, seed=0)
+        >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, stochastic=False)
+        >>> clf.fit(task.encode(), task.y()).predict(task.encode()[:5])
+        array([1, 0, 2, 1, 1])
+        """
         proba = self.predict_proba(X)
         if getattr(self, "stochastic", False):
             rng = np.random.default_rng(seed_of(self.random_state))
@@ -231,17 +555,63 @@ class TreePredictorMixin:
         return self.classes_[idx]
 
     def output_distribution(self, X):
-        """The distribution of the released output for each row: ``q_l`` if stochastic, else the
-        one-hot of the mode."""
+        """The distribution of the released output for each row.
+
+        It is ``q_l`` if the tree is stochastic, else the one-hot of the mode of ``q_l``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            The probability of each class of ``classes_`` being released for each row.
+
+        Examples
+        --------
+        >>> from midlib.data import make_survey
+        >>> from midlib.defenses import MIDDecisionTreeClassifier
+        >>> task = make_survey(200, seed=0)
+        >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, stochastic=False)
+        >>> clf.fit(task.encode(), task.y()).output_distribution(task.encode()[:2])
+        array([[0., 1., 0.],
+               [1., 0., 0.]])
+        """
         proba = self.predict_proba(X)
         if getattr(self, "stochastic", False):
             return proba
         return np.eye(proba.shape[1])[np.argmax(proba, axis=1)]
 
     def mutual_information(self, X=None) -> float:
-        """Exact ``I(X; Yhat)`` (nats) of the released predictor, with ``X`` distributed as the
-        training data (default: leaf weights from the stored node counts) or as the rows of
-        ``X`` (their empirical distribution)."""
+        """Exact ``I(X; Yhat)`` (nats) of the released predictor.
+
+        ``X`` is distributed as the training data (default: leaf weights from the stored node
+        counts) or as the rows of ``X`` (their empirical distribution). For a deterministic
+        tree this is ``H(Yhat)``. See :func:`stochastic_tree_information`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), default=None
+            Records whose empirical distribution is the input distribution; None uses the
+            training distribution stored in the tree.
+
+        Returns
+        -------
+        float
+            The mutual information in nats.
+
+        Examples
+        --------
+        >>> from midlib.data import make_survey
+        >>> from midlib.defenses import MIDDecisionTreeClassifier
+        >>> task = make_survey(200, seed=0)
+        >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, random_state=0)
+        >>> clf = clf.fit(task.encode(), task.y())
+        >>> round(clf.mutual_information(), 3), round(clf.mutual_information(task.encode()), 3)
+        (0.588, 0.588)
+        """
         check_is_fitted(self, "tree_")
         leaves = leaf_ids(self.tree_)
         if X is None:
@@ -255,8 +625,27 @@ class TreePredictorMixin:
         return stochastic_tree_information(w, q)
 
     def to_sklearn(self) -> DecisionTreeClassifier:
-        """A scikit-learn ``DecisionTreeClassifier`` sharing this ``tree_`` (for tools that
-        require one, such as ART's tree attacks). Its ``predict`` is the leaf mode."""
+        """A scikit-learn ``DecisionTreeClassifier`` sharing this ``tree_``.
+
+        For tools that require one, such as ART's tree attacks. Its ``predict`` is the leaf
+        mode, even for a stochastic tree.
+
+        Returns
+        -------
+        sklearn.tree.DecisionTreeClassifier
+            A fitted classifier with this estimator's ``tree_``, ``classes_`` and
+            ``n_features_in_``.
+
+        Examples
+        --------
+        >>> from midlib.data import make_survey
+        >>> from midlib.defenses import MIDDecisionTreeClassifier
+        >>> task = make_survey(200, seed=0)
+        >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, random_state=0)
+        >>> sk = clf.fit(task.encode(), task.y()).to_sklearn()
+        >>> type(sk).__name__, sk.tree_ is clf.tree_
+        ('DecisionTreeClassifier', True)
+        """
         check_is_fitted(self, "tree_")
         clf = DecisionTreeClassifier()
         clf.tree_ = self.tree_
@@ -269,7 +658,33 @@ class TreePredictorMixin:
 
 
 def seed_of(random_state):
-    """An int seed (or None) from a ``random_state``: a generator gives its next integer."""
+    """An int seed (or None) from a ``random_state``: a generator gives its next integer.
+
+    Parameters
+    ----------
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None
+        The seed or generator of an estimator.
+
+    Returns
+    -------
+    int or None
+        ``random_state`` itself if it is None or an int, else an integer drawn from the
+        generator (which advances it).
+
+    Raises
+    ------
+    TypeError
+        If ``random_state`` is of another type.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from midlib.defenses.tree_base import seed_of
+    >>> seed_of(3), seed_of(None)
+    (3, None)
+    >>> isinstance(seed_of(np.random.default_rng(0)), int)
+    True
+    """
     if random_state is None or isinstance(random_state, (int, np.integer)):
         return random_state
     if isinstance(random_state, np.random.RandomState):
@@ -280,7 +695,50 @@ def seed_of(random_state):
 
 
 def check_fit_input(est, X, y, sample_weight=None):
-    """Validated ``X`` (float32), ``y``, its classes and codes, and ``sample_weight`` for a tree's fit."""
+    """Validated ``X`` (float32), ``y``, its classes and codes, and ``sample_weight`` for a tree's fit.
+
+    Like scikit-learn's ``validate_data``, it records ``n_features_in_`` (and
+    ``feature_names_in_``) on ``est``.
+
+    Parameters
+    ----------
+    est : estimator
+        The estimator being fitted.
+    X : array-like of shape (n_samples, n_features)
+        Training inputs (finite).
+    y : array-like of shape (n_samples,)
+        Class labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative record weights.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+        ``X`` as float32.
+    y : ndarray of shape (n_samples,)
+        The validated labels.
+    classes : ndarray of shape (n_classes,)
+        The sorted distinct labels.
+    y_enc : ndarray of shape (n_samples,)
+        The index of each label in ``classes``.
+    sample_weight : ndarray of shape (n_samples,) or None
+        The validated weights (None if none were given).
+
+    Raises
+    ------
+    ValueError
+        If the inputs are invalid, ``y`` is not a classification target, or ``sample_weight``
+        has the wrong shape or a negative entry.
+
+    Examples
+    --------
+    >>> from midlib.defenses import MIDDecisionTreeClassifier
+    >>> from midlib.defenses.tree_base import check_fit_input
+    >>> est = MIDDecisionTreeClassifier()
+    >>> X, y, classes, y_enc, w = check_fit_input(est, [[0], [1], [2]], ["b", "a", "b"])
+    >>> X.dtype, classes.tolist(), y_enc.tolist(), w is None
+    (dtype('float32'), ['a', 'b'], [1, 0, 1], True)
+    """
     X, y = validate_data(est, X, y, dtype=np.float32, ensure_all_finite=True)
     check_classification_targets(y)
     classes, y_enc = np.unique(y, return_inverse=True)
@@ -294,8 +752,33 @@ def check_fit_input(est, X, y, sample_weight=None):
 
 
 def leaf_outputs(model) -> np.ndarray:
-    """Per-node released output distribution ``q`` of a tree: the stored class fractions for a
-    stochastic midlib tree, their one-hot mode otherwise (nodes x classes)."""
+    """Per-node released output distribution ``q`` of a tree.
+
+    It is the stored class fractions for a stochastic midlib tree, their one-hot mode otherwise
+    (scikit-learn's trees, and midlib's with ``stochastic=False``).
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted scikit-learn or midlib tree (see :func:`tree_of`).
+
+    Returns
+    -------
+    ndarray of shape (node_count, n_classes)
+        The output distribution the tree would release at each node if it were a leaf.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from midlib.defenses import leaf_outputs
+    >>> X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 0]
+    >>> leaf_outputs(DecisionTreeClassifier(random_state=0).fit(X, y))
+    array([[1., 0.],
+           [1., 0.],
+           [1., 0.],
+           [0., 1.],
+           [1., 0.]])
+    """
     counts = node_counts(tree_of(model))
     if getattr(model, "stochastic", False):
         tot = counts.sum(axis=1, keepdims=True)
@@ -305,8 +788,30 @@ def leaf_outputs(model) -> np.ndarray:
 
 
 def tree_information(model) -> float:
-    """Exact I(X; Yhat) (nats) of a fitted tree's released predictor on its training distribution
-    (for a deterministic tree, H(Yhat))."""
+    """Exact ``I(X; Yhat)`` (nats) of a fitted tree's released predictor on its training distribution.
+
+    For a deterministic tree this is ``H(Yhat)``. A midlib tree answers with its
+    ``mutual_information()``; for a scikit-learn tree it is computed from the leaf counts and
+    :func:`leaf_outputs`.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted scikit-learn or midlib tree.
+
+    Returns
+    -------
+    float
+        The mutual information in nats.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from midlib.defenses import tree_information
+    >>> X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 0]
+    >>> round(tree_information(DecisionTreeClassifier(random_state=0).fit(X, y)), 3)
+    0.562
+    """
     if hasattr(model, "mutual_information"):
         return float(model.mutual_information())
     tree = tree_of(model)

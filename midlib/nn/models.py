@@ -16,7 +16,41 @@ __all__ = ["Classifier", "make_classifier", "PCAFeatures", "fit_pca_features"]
 
 class Classifier(nn.Module):
     """``body`` (features) followed by ``head`` (a Linear layer, or a defense's head such as
-    :class:`midlib.defenses.VIBHead`)."""
+    :class:`midlib.defenses.VIBHead`).
+
+    Build it with :func:`make_classifier` rather than by hand.
+
+    Parameters
+    ----------
+    body : torch.nn.Module
+        The feature extractor: maps a batch of inputs of shape ``(batch,) + input_shape`` to
+        flat features ``(batch, in_features)``.
+    head : torch.nn.Module
+        The last layer: maps the features to logits ``(batch, n_classes)``.
+    input_shape : tuple of int
+        The shape of one input record, e.g. ``(d,)``, ``(h, w)`` or ``(c, h, w)``.
+    n_classes : int
+        The number of classes.
+
+    Attributes
+    ----------
+    body : torch.nn.Module
+        The feature extractor.
+    head : torch.nn.Module
+        The last layer.
+    input_shape : tuple of int
+        The shape of one input record; :meth:`features` checks its inputs against it.
+    n_classes : int
+        The number of classes.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> net = Classifier(nn.Flatten(), nn.Linear(6, 3), input_shape=(2, 3), n_classes=3)
+    >>> net(torch.zeros(4, 2, 3)).shape
+    torch.Size([4, 3])
+    """
 
     def __init__(self, body: nn.Module, head: nn.Module, input_shape: tuple[int, ...],
                  n_classes: int):
@@ -27,6 +61,31 @@ class Classifier(nn.Module):
         self.n_classes = int(n_classes)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The body's features of a batch (the input of the head).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, ...)
+            Inputs; the trailing dimensions must equal ``input_shape``.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, in_features)
+            The features that the head reads.
+
+        Raises
+        ------
+        ValueError
+            If the shape of a record differs from ``input_shape``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from torch import nn
+        >>> net = Classifier(nn.Flatten(), nn.Linear(6, 3), input_shape=(2, 3), n_classes=3)
+        >>> net.features(torch.zeros(4, 2, 3)).shape
+        torch.Size([4, 6])
+        """
         if tuple(x.shape[1:]) != self.input_shape:
             raise ValueError(
                 f"expected inputs of shape (batch, {', '.join(map(str, self.input_shape))}), "
@@ -35,6 +94,25 @@ class Classifier(nn.Module):
         return self.body(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The logits of a batch: ``head(features(x))``.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, ...)
+            Inputs; the trailing dimensions must equal ``input_shape``.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_classes)
+            The logits (one draw of ``z`` for a stochastic VIB head).
+
+        Examples
+        --------
+        >>> import torch
+        >>> net = make_classifier((2, 3), 3, hidden=(4,), seed=0)
+        >>> net(torch.zeros(5, 2, 3)).shape
+        torch.Size([5, 3])
+        """
         return self.head(self.features(x))
 
 
@@ -48,26 +126,64 @@ class _AddChannel(nn.Module):
 def make_classifier(input_shape, n_classes: int, *, hidden=(128,), head=None,
                     conv: tuple[int, ...] | None = None, groups: int = 4,
                     seed: int | None = None, frontend: nn.Module | None = None) -> Classifier:
-    """A small classifier for inputs of shape ``input_shape`` (e.g. ``(d,)``, ``(h, w)`` or
-    ``(c, h, w)``).
+    """A small classifier for inputs of shape ``input_shape``.
+
+    The body is an optional fixed ``frontend`` or optional convolution blocks, then fully
+    connected ReLU layers; the head is a linear layer or whatever ``head`` builds. GroupNorm,
+    never BatchNorm, normalises the convolution blocks, so that Opacus can compute per-sample
+    gradients.
 
     Parameters
     ----------
-    hidden : widths of the fully connected hidden layers (ReLU), after flattening.
-    head : callable ``(in_features, n_classes) -> nn.Module``, default=None
-        Builds the last layer; None gives a linear layer. MID passes
-        :func:`midlib.defenses.vib_head` (a stochastic bottleneck), so this module needs no
-        defense.
-    conv : channel counts of 3x3 convolution blocks (conv -> GroupNorm -> ReLU -> 2x2 max-pool)
-        before the fully connected layers; needs an image input shape ``(h, w)`` or ``(c, h, w)``.
-    groups : GroupNorm groups per conv block (capped by the channel count).
-    seed : seeds the weight initialisation (else the global torch generator is used).
-    frontend : an optional *fixed* feature extractor applied first, e.g. a
-        :class:`PCAFeatures` fitted on public data (see :func:`fit_pca_features`); it must map
-        inputs of ``input_shape`` to flat vectors of width ``frontend.out_features`` and hold no
-        trainable parameters (so DP-SGD's privacy accounting covers everything that is trained).
-        The hidden layers and the head are built on its output; ``conv`` cannot be combined
-        with it.
+    input_shape : int or tuple of int
+        The shape of one input record, e.g. ``(d,)``, ``(h, w)`` or ``(c, h, w)`` (an int ``d``
+        means ``(d,)``).
+    n_classes : int
+        The number of classes (at least 2).
+    hidden : int or tuple of int, default=(128,)
+        Widths of the fully connected hidden layers (ReLU), after flattening.
+    head : callable, default=None
+        ``(in_features, n_classes) -> nn.Module``: builds the last layer; None gives a linear
+        layer. MID passes :func:`midlib.defenses.vib_head` (a stochastic bottleneck), so this
+        module needs no defense.
+    conv : tuple of int, default=None
+        Channel counts of 3x3 convolution blocks (conv -> GroupNorm -> ReLU -> 2x2 max-pool)
+        before the fully connected layers; needs an image input shape ``(h, w)`` or
+        ``(c, h, w)``.
+    groups : int, default=4
+        GroupNorm groups per conv block (capped by the channel count).
+    seed : int, default=None
+        Seeds the weight initialisation (else the global torch generator is used).
+    frontend : torch.nn.Module, default=None
+        An optional *fixed* feature extractor applied first, e.g. a :class:`PCAFeatures`
+        fitted on public data (see :func:`fit_pca_features`); it must map inputs of
+        ``input_shape`` to flat vectors of width ``frontend.out_features`` and hold no
+        trainable parameters (so DP-SGD's privacy accounting covers everything that is
+        trained). The hidden layers and the head are built on its output; ``conv`` cannot be
+        combined with it.
+
+    Returns
+    -------
+    Classifier
+        The untrained network.
+
+    Raises
+    ------
+    ValueError
+        For a bad shape, class count or width, too many conv blocks for the input, or a
+        frontend that is not fixed.
+    TypeError
+        If ``head`` is neither None nor callable.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = make_classifier((3,), 2, hidden=(4,), seed=0)
+    >>> net(torch.zeros(5, 3)).shape
+    torch.Size([5, 2])
+    >>> cnn = make_classifier((8, 8), 3, conv=(4,), hidden=(16,), seed=0)
+    >>> cnn(torch.zeros(2, 8, 8)).shape
+    torch.Size([2, 3])
     """
     if isinstance(input_shape, (int, np.integer)):
         input_shape = (int(input_shape),)
@@ -137,6 +253,39 @@ class PCAFeatures(nn.Module):
     by DP-SGD without touching its privacy accounting, as long as it was fitted on *public*
     data. Gradients flow through it to the input (white-box attacks work as on any network).
     Build it with :func:`fit_pca_features`.
+
+    Parameters
+    ----------
+    mean : array-like or torch.Tensor of shape (d,)
+        The mean of the flattened fitting inputs.
+    components : array-like or torch.Tensor of shape (k, d)
+        The principal directions (orthonormal rows).
+    scale : array-like or torch.Tensor of shape (k,)
+        Positive divisors of the components' coordinates (their standard deviations for
+        whitened features, else ones).
+    input_shape : tuple of int
+        The shape of one input record (its size is ``d``).
+
+    Attributes
+    ----------
+    mean : torch.Tensor of shape (d,)
+        Buffer: the mean, as float32.
+    components : torch.Tensor of shape (k, d)
+        Buffer: the principal directions, as float32.
+    scale : torch.Tensor of shape (k,)
+        Buffer: the scales, as float32.
+    input_shape : tuple of int
+        The shape of one input record.
+    out_features : int
+        The number ``k`` of features.
+
+    Examples
+    --------
+    >>> import torch
+    >>> pca = PCAFeatures(torch.zeros(4), torch.eye(4)[:2], torch.ones(2), input_shape=(2, 2))
+    >>> pca(torch.arange(8.0).reshape(2, 2, 2))
+    tensor([[0., 1.],
+            [4., 5.]])
     """
 
     def __init__(self, mean: torch.Tensor, components: torch.Tensor, scale: torch.Tensor,
@@ -156,26 +305,114 @@ class PCAFeatures(nn.Module):
         self.out_features = int(components.shape[0])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The features ``(flatten(x) - mean) @ components.T / scale`` of a batch.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (batch, ...)
+            Inputs of ``input_shape``.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, out_features)
+            The features.
+
+        Examples
+        --------
+        >>> import torch
+        >>> pca = PCAFeatures(torch.zeros(4), torch.eye(4)[:2], torch.ones(2), (2, 2))
+        >>> pca(torch.ones(3, 2, 2)).shape
+        torch.Size([3, 2])
+        """
         return (x.flatten(1) - self.mean) @ self.components.T / self.scale
 
     def inverse(self, f: torch.Tensor) -> torch.Tensor:
-        """Images whose features are ``f`` and that lie in the span of the components."""
+        """Images whose features are ``f`` and that lie in the span of the components.
+
+        ``(f * scale) @ components + mean``, reshaped to ``input_shape``: the inverse of
+        :meth:`forward` on the affine span of the components (the projection of ``x`` onto it
+        for ``f = forward(x)``).
+
+        Parameters
+        ----------
+        f : torch.Tensor of shape (batch, out_features)
+            Features.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, ...)
+            Inputs of ``input_shape``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> pca = PCAFeatures(torch.zeros(4), torch.eye(4)[:2], torch.ones(2), (2, 2))
+        >>> pca.inverse(torch.tensor([[1.0, 2.0]]))
+        tensor([[[1., 2.],
+                 [0., 0.]]])
+        """
         x = (f * self.scale) @ self.components + self.mean
         return x.reshape(len(f), *self.input_shape)
 
     def extra_repr(self) -> str:
+        """The sizes shown in the module's ``repr``.
+
+        Returns
+        -------
+        str
+            ``"in_features=d, out_features=k"``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> PCAFeatures(torch.zeros(4), torch.eye(4)[:2], torch.ones(2), (2, 2))
+        PCAFeatures(in_features=4, out_features=2)
+        """
         return f"in_features={self.components.shape[1]}, out_features={self.out_features}"
 
 
 def fit_pca_features(images, n_components: int, *, whiten: bool = True) -> PCAFeatures:
-    """Principal components ("eigenfaces") of ``images`` (shape ``(n, *input_shape)``) as a
-    fixed :class:`PCAFeatures` extractor with ``n_components`` outputs.
+    """Principal components ("eigenfaces") of ``images`` as a fixed feature extractor.
 
     Fit it on *public* data only (e.g. images of people the private model never sees): the
     extractor is then data-independent from the private set's point of view, so a classifier
     trained on its outputs by DP-SGD keeps the epsilon its accountant reports. With ``whiten``
     each component is divided by its standard deviation on the fitting data (unit variance
     features, which suits a small linear head and a fixed clipping norm).
+
+    Parameters
+    ----------
+    images : array-like of shape (n, ...)
+        The (public) fitting inputs; the trailing dimensions are the ``input_shape`` of the
+        extractor.
+    n_components : int
+        The number of principal components kept, in ``1..min(n - 1, d)`` where ``d`` is the
+        size of one input.
+    whiten : bool, default=True
+        Divide each component by its standard deviation on the fitting data.
+
+    Returns
+    -------
+    PCAFeatures
+        The fixed extractor, with ``n_components`` outputs.
+
+    Raises
+    ------
+    ValueError
+        If ``n_components`` is out of range, or (with ``whiten``) the images have fewer than
+        ``n_components`` directions of variance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> images = np.random.default_rng(0).random((20, 4, 4))
+    >>> pca = fit_pca_features(images, 3)
+    >>> pca
+    PCAFeatures(in_features=16, out_features=3)
+    >>> features = pca(torch.as_tensor(images, dtype=torch.float32))
+    >>> features.std(0).round(decimals=3)
+    tensor([1., 1., 1.])
     """
     X = as_tensors(images).double()
     n = len(X)

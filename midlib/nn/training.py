@@ -21,7 +21,28 @@ __all__ = ["TrainResult", "train_classifier", "predict_proba", "accuracy"]
 
 @dataclass
 class TrainResult:
-    """A trained model and its record.
+    """A trained model and its record, as :func:`train_classifier` returns it.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The trained network.
+    epsilon : float or None
+        The privacy spent (None without DP-SGD).
+    delta : float or None
+        The delta of the privacy guarantee (None without DP-SGD).
+    history : pandas.DataFrame
+        The per-epoch record (see Attributes).
+    seconds : float
+        Wall-clock training time.
+    noise_multiplier : float or None, default=None
+        DP-SGD's noise multiplier.
+    sample_rate : float or None, default=None
+        DP-SGD's Poisson sampling rate.
+    steps : int, default=0
+        DP-SGD optimizer steps.
+    extra : dict, default={}
+        Anything else a caller records (a fresh empty dict by default).
 
     Attributes
     ----------
@@ -40,6 +61,15 @@ class TrainResult:
         DP-SGD optimizer steps.
     extra : dict
         Anything else a caller records.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from torch import nn
+    >>> res = TrainResult(model=nn.Linear(2, 2), epsilon=None, delta=None,
+    ...                   history=pd.DataFrame({"epoch": [1]}), seconds=0.1)
+    >>> res.epsilon is None, res.steps, res.extra
+    (True, 0, {})
     """
 
     model: nn.Module
@@ -104,6 +134,7 @@ def train_classifier(model: nn.Module, X, y, *, epochs: int, lr: float = 1e-3,
     Examples
     --------
     >>> import numpy as np
+    >>> from midlib.nn import make_classifier
     >>> X = np.random.default_rng(0).random((40, 3)); y = (X[:, 0] > 0.5).astype(int)
     >>> res = train_classifier(make_classifier((3,), 2, hidden=(8,), seed=0), X, y, epochs=2)
     >>> len(res.history)
@@ -205,9 +236,41 @@ def train_classifier(model: nn.Module, X, y, *, epochs: int, lr: float = 1e-3,
 @torch.no_grad()
 def predict_proba(model: nn.Module, X, n_samples: int = 1, batch_size: int = 1024,
                   seed: int | None = None) -> np.ndarray:
-    """Class probabilities ``(n, n_classes)``; for a VIB model, averaged over ``n_samples``
-    draws of z (``n_samples = 1`` is one draw of the stochastic predictor). ``seed`` makes the
-    draws reproducible without touching the global generator."""
+    """Class probabilities of ``model`` on ``X``, averaged over draws for a stochastic model.
+
+    For a VIB model the probabilities are averaged over ``n_samples`` draws of z
+    (``n_samples = 1`` is one draw of the stochastic predictor). ``seed`` makes the draws
+    reproducible without touching the global generator. The model is run in eval mode, and
+    its training mode is restored afterwards.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A classifier returning logits.
+    X : array-like or torch.Tensor of shape (n, ...)
+        Inputs.
+    n_samples : int, default=1
+        Draws averaged per record (useful for a stochastic network only).
+    batch_size : int, default=1024
+        Records per forward pass.
+    seed : int, default=None
+        Seeds the draws inside a forked random state (None: the global generator as it
+        stands).
+
+    Returns
+    -------
+    ndarray of shape (n, n_classes)
+        The class probabilities, as float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from midlib.nn import make_classifier
+    >>> net = make_classifier((3,), 2, hidden=(4,), seed=0)
+    >>> proba = predict_proba(net, np.zeros((5, 3)))
+    >>> proba.shape, bool(np.allclose(proba.sum(1), 1))
+    ((5, 2), True)
+    """
     if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
     Xt = as_tensors(X)
@@ -229,7 +292,37 @@ def predict_proba(model: nn.Module, X, n_samples: int = 1, batch_size: int = 102
 
 
 def accuracy(model: nn.Module, X, y, n_samples: int = 1, seed: int | None = None) -> float:
-    """Top-1 accuracy of ``model`` on ``(X, y)`` (VIB predictions averaged over ``n_samples``)."""
+    """Top-1 accuracy of ``model`` on ``(X, y)`` (VIB predictions averaged over ``n_samples``).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A classifier returning logits.
+    X : array-like or torch.Tensor of shape (n, ...)
+        Inputs.
+    y : array-like of shape (n,)
+        Integer class labels.
+    n_samples : int, default=1
+        Draws averaged per record before taking the most probable class (see
+        :func:`predict_proba`).
+    seed : int, default=None
+        Seeds the draws of a stochastic model (None: the global generator as it stands).
+
+    Returns
+    -------
+    float
+        The share of records whose most probable class is their label.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> net = nn.Linear(1, 2)
+    >>> with torch.no_grad():
+    ...     _ = net.weight.copy_(torch.tensor([[-1.0], [1.0]])), net.bias.zero_()
+    >>> accuracy(net, [[-1.0], [1.0], [2.0], [3.0]], [0, 1, 0, 1])
+    0.75
+    """
     Xt, yt = as_tensors(X, y)
     p = predict_proba(model, Xt, n_samples=n_samples, seed=seed)
     return float((p.argmax(1) == yt.numpy()).mean())

@@ -1,0 +1,180 @@
+"""The neural-network chapter's protocol (the paper's Fig. 2c): the AT&T faces split into private
+people (the target's classes) and public people (the attacker's and the defender's auxiliary
+data), a target with no defence, MID (VIB) or DP-SGD on public eigenface features, and the
+MIFace and Knowledge Alignment attacks scored by a separate evaluation classifier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from midlib.attacks.alignment import KnowledgeAlignment
+from midlib.attacks.miface import MIFace
+from midlib.data.images import load_olivetti
+from midlib.defenses.registry import network_defense
+from midlib.defenses.vib import kl_bound_nats, label_mutual_information, mutual_information_mc
+from midlib.metrics import score_reconstructions, train_evaluator
+from midlib.nn import PCAFeatures, TrainResult, accuracy, fit_pca_features, make_classifier, train_classifier
+
+__all__ = ["FacesSetup", "setup", "run"]
+
+
+@dataclass
+class FacesSetup:
+    """The data and the fixed parts of the faces experiment.
+
+    Parameters
+    ----------
+    X : ndarray of shape (400, 32, 32)
+        The faces, average-pooled to 32x32, in [0, 1].
+    y : ndarray of shape (400,)
+        The person of each face.
+    train, held, public : ndarray of shape (400,)
+        Masks: the private people's first six photos (the target's training set), their other
+        four (held out), and the public people's photos.
+    pca : PCAFeatures
+        The defender's fixed eigenface features, fitted on the public people only.
+    evaluator : TrainResult
+        The evaluation classifier, trained on every private photo.
+    public_mean : ndarray of shape (32, 32)
+        The average public face (the attacker's prior guess).
+    n_classes : int
+        The number of private people.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        The image shape, ``X.shape[1:]``.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    train: np.ndarray
+    held: np.ndarray
+    public: np.ndarray
+    pca: PCAFeatures
+    evaluator: TrainResult
+    public_mean: np.ndarray
+    n_classes: int = 20
+
+    @property
+    def shape(self) -> tuple:
+        """The image shape."""
+        return self.X.shape[1:]
+
+
+def setup(n_components: int = 50, eval_epochs: int = 80, seed: int = 0,
+          n_private: int = 20) -> FacesSetup:
+    """Load and split the faces, fit the public eigenfaces and train the evaluation classifier.
+
+    Parameters
+    ----------
+    n_components : int, default=50
+        Eigenfaces of the defender's feature extractor.
+    eval_epochs : int, default=80
+        Training epochs of the evaluation classifier.
+    seed : int, default=0
+        Seeds the evaluation classifier.
+    n_private : int, default=20
+        People 0..n_private-1 are private, the others public.
+
+    Returns
+    -------
+    FacesSetup
+    """
+    data = load_olivetti()
+    X = F.avg_pool2d(torch.as_tensor(data.images)[:, None], 2)[:, 0].numpy()
+    y = data.target
+    slot = np.arange(len(y)) % 10          # which of the person's ten photos
+    private = y < n_private
+    train, held, public = private & (slot < 6), private & (slot >= 6), ~private
+    pca = fit_pca_features(X[public], n_components)
+    evaluator = train_evaluator(X[private], y[private], epochs=eval_epochs, seed=seed)
+    return FacesSetup(X, y, train, held, public, pca, evaluator, X[public].mean(0), n_private)
+
+
+def run(defense: str, strength: float, seed: int, *, faces: FacesSetup, epochs: int = 150,
+        lr: float = 1e-2, dp_epochs: int = 100, dp_lr: float = 3e-2, dp_batch: int = 120,
+        miface_steps: int = 200, ka_epochs: int = 100, mi_draws: int = 8,
+        label_draws: int = 128, store: dict | None = None) -> list[dict]:
+    """One point of Fig. 2c: train a defended target on the private faces and attack it.
+
+    Parameters
+    ----------
+    defense : {"none", "MID", "DP"}
+        The defense: none, a VIB head with ``beta = strength``, or DP-SGD with
+        ``epsilon = strength``.
+    strength : float
+        beta (MID) or epsilon (DP); ignored for "none".
+    seed : int
+        Seeds the network, its training and the attacks.
+    faces : FacesSetup
+        From :func:`setup`.
+    epochs, lr : int, float
+        Full-batch training of the undefended and MID targets.
+    dp_epochs, dp_lr, dp_batch : int, float, int
+        DP-SGD training.
+    miface_steps : int
+        Gradient steps of MIFace.
+    ka_epochs : int
+        Training epochs of Knowledge Alignment's decoder.
+    mi_draws, label_draws : int
+        Monte-Carlo draws of the I(X; Z) and I(X; Yhat) estimates (MID only).
+    store : dict, default=None
+        If given, ``store["models"][key]`` and ``store["recons"][key]`` (key = (defense,
+        strength, seed)) receive the trained model and the reconstructions of each person's
+        first training photo (Knowledge Alignment) and of each person (MIFace).
+
+    Returns
+    -------
+    list of dict
+        One row per attacked split ("train", "held-out"): ``method``, ``param``, ``seed``,
+        ``epsilon``, accuracies (%), the MID information terms, and the attacks' top-1/top-5
+        accuracy (%), SSIM and KNN distance.
+    """
+    f = faces
+    vib = defense == "MID"
+    d = network_defense(defense, None if defense == "none" else strength)
+    X, y, train, held = f.X, f.y, f.train, f.held
+    private = train | held
+    model = make_classifier(f.shape, f.n_classes, hidden=(), frontend=f.pca, head=d.head, seed=seed)
+    if defense == "DP":
+        res = train_classifier(model, X[train], y[train], epochs=dp_epochs, lr=dp_lr,
+                               batch_size=dp_batch, privacy=d.privacy, seed=seed)
+    else:
+        res = train_classifier(model, X[train], y[train], epochs=epochs, lr=lr,
+                               batch_size=int(train.sum()), regularizer=d.regularizer, seed=seed)
+    row = dict(method=defense, param=strength, seed=seed, epsilon=res.epsilon,
+               train_seconds=res.seconds,
+               acc_train=100 * accuracy(model, X[train], y[train], seed=seed),
+               acc_held=100 * accuracy(model, X[held], y[held], seed=seed))
+    if vib:
+        row["kl_bound"] = kl_bound_nats(model, X[train])
+        row["i_xz"], row["i_xz_se"] = mutual_information_mc(model, X[train], n_z=mi_draws, seed=seed)
+        row["i_xy"] = label_mutual_information(model, X[train], n_draws=label_draws, seed=seed)
+    targets = np.arange(f.n_classes)
+    rec_mf = MIFace(steps=miface_steps, lr=0.05, init=f.public_mean, seed=seed).invert(model, targets)
+    mf = score_reconstructions(rec_mf, targets, evaluator=f.evaluator, private_images=X[private],
+                               private_labels=y[private])
+    row.update(miface_top1=100 * mf.top1.mean(), miface_top5=100 * mf.top5.mean(),
+               miface_ssim=mf.ssim.mean(), miface_knn=mf.knn_feature.mean())
+    ka = KnowledgeAlignment(hidden=(256,), epochs=ka_epochs, n_queries=4 if vib else 1,
+                            log_input=False, seed=seed).fit(model, X[f.public])
+    first_photo = (np.arange(len(y)) % 10)[train] == 0
+    rows = []
+    for split, mask in (("train", train), ("held-out", held)):
+        rec = ka.invert(model, X[mask], seed=seed)
+        sc = score_reconstructions(rec, y[mask], evaluator=f.evaluator, private_images=X[private],
+                                   private_labels=y[private])
+        rows.append(dict(row, split=split, ka_top1=100 * sc.top1.mean(),
+                         ka_top5=100 * sc.top5.mean(), ka_ssim=sc.ssim.mean(),
+                         ka_knn=sc.knn_feature.mean()))
+        if split == "train" and store is not None:
+            store.setdefault("recons", {})[(defense, strength, seed)] = dict(
+                ka=rec[first_photo], miface=rec_mf)
+    if store is not None:
+        store.setdefault("models", {})[(defense, strength, seed)] = model
+    return rows

@@ -1,0 +1,69 @@
+"""The package's shape, read as an import graph: small modules, no private name imported across
+modules, the torch substrate independent of every defense, and faces that re-export what they
+promise."""
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "midlib"
+MAX_LINES = 400
+
+
+def modules():
+    return sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def imports(path, root=PACKAGE):
+    """(module, name) for every ``from module import name`` of a file (relative ones resolved)."""
+    tree = ast.parse(path.read_text())
+    package = ".".join(path.relative_to(root.parent).with_suffix("").parts[:-1])
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([node.module] if node.module else []))
+            out += [(base, alias.name) for alias in node.names]
+        elif isinstance(node, ast.Import):
+            out += [(alias.name, None) for alias in node.names]
+    return out
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE.parent)))
+def test_module_is_small(path):
+    assert len(path.read_text().splitlines()) <= MAX_LINES, f"{path} has over {MAX_LINES} lines"
+
+
+def test_no_private_name_crosses_a_module_boundary():
+    bad = [f"{p.relative_to(PACKAGE.parent)}: from {m} import {n}" for p in modules()
+           for m, n in imports(p)
+           if m.startswith("midlib") and n is not None and n.startswith("_") and n != "__version__"]
+    assert not bad, "\n".join(bad)
+
+
+def test_torch_substrate_imports_no_defense():
+    bad = [f"{p.name}: {m}" for p in (PACKAGE / "nn").glob("*.py") for m, _ in imports(p)
+           if m.startswith(("midlib.defenses", "midlib.attacks", "midlib.experiments"))]
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("face", ["midlib.data", "midlib.game", "midlib.stats", "midlib.leakage",
+                                  "midlib.defenses", "midlib.attacks", "midlib.nn",
+                                  "midlib.metrics", "midlib.experiments", "midlib.frontier"])
+def test_faces_export_what_they_list(face):
+    module = importlib.import_module(face)
+    missing = [n for n in module.__all__ if not hasattr(module, n)]
+    assert not missing and len(set(module.__all__)) == len(module.__all__), missing
+
+
+def test_a_planted_private_import_is_caught(tmp_path):
+    """The checks above can fail: a planted private import and a relative one are both read."""
+    fake = tmp_path / "midlib" / "sub" / "x.py"
+    fake.parent.mkdir(parents=True)
+    fake.write_text("from midlib.game import _hide\nfrom ..nn import train_classifier\n")
+    found = imports(fake, root=tmp_path / "midlib")
+    assert ("midlib.game", "_hide") in found and ("midlib.nn", "train_classifier") in found
