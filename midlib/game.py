@@ -146,7 +146,7 @@ class Adversary:
     ...     knowledge, access = "prior", "none"
     ...     def scores(self, model, frame):
     ...         return np.tile([1.0, 0.0], (len(frame), 1))
-    >>> task = make_survey(50, seed=0)
+    >>> task = make_survey(50, random_state=0)
     >>> FirstValue().fit(task, task.frame).guess(None, task.frame.head(3)).tolist()
     ['no', 'no', 'no']
     """
@@ -174,7 +174,7 @@ class Adversary:
         Examples
         --------
         >>> from midlib.data import make_survey
-        >>> task = make_survey(100, seed=0)
+        >>> task = make_survey(100, random_state=0)
         >>> adversary = PriorAdversary().fit(task, task.frame)
         >>> adversary.values_, adversary.prior_.round(2).tolist()
         (['no', 'yes'], [0.81, 0.19])
@@ -213,7 +213,7 @@ class Adversary:
         Examples
         --------
         >>> from midlib.data import make_survey
-        >>> task = make_survey(100, seed=0)
+        >>> task = make_survey(100, random_state=0)
         >>> adversary = PriorAdversary().fit(task, task.frame)
         >>> adversary.scores(None, task.frame.head(2)).round(2).tolist()
         [[0.81, 0.19], [0.81, 0.19]]
@@ -248,7 +248,7 @@ class Adversary:
         Examples
         --------
         >>> from midlib.data import make_survey
-        >>> task = make_survey(100, seed=0)
+        >>> task = make_survey(100, random_state=0)
         >>> adversary = PriorAdversary().fit(task, task.frame)
         >>> adversary.guess(None, task.frame.head(3)).tolist()
         ['no', 'no', 'no']
@@ -284,7 +284,7 @@ class PriorAdversary(Adversary):
     Examples
     --------
     >>> from midlib.data import make_survey
-    >>> task = make_survey(100, seed=0)
+    >>> task = make_survey(100, random_state=0)
     >>> PriorAdversary().fit(task, task.frame).guess(None, task.frame.head(2)).tolist()
     ['no', 'no']
     """
@@ -310,7 +310,7 @@ class PriorAdversary(Adversary):
         Examples
         --------
         >>> from midlib.data import make_survey
-        >>> task = make_survey(100, seed=0)
+        >>> task = make_survey(100, random_state=0)
         >>> adversary = PriorAdversary().fit(task, task.frame)
         >>> adversary.scores(None, task.frame.head(2)).round(2).tolist()
         [[0.81, 0.19], [0.81, 0.19]]
@@ -441,7 +441,7 @@ def play(task: TabularTask, model, adversary: Adversary, *, members: pd.DataFram
     >>> from sklearn.tree import DecisionTreeClassifier
     >>> from midlib.attacks import ClassifierMAP
     >>> from midlib.data import make_survey
-    >>> task = make_survey(300, dependence=0.9, p_sensitive=0.5, seed=0)
+    >>> task = make_survey(300, dependence=0.9, p_sensitive=0.5, random_state=0)
     >>> members, nonmembers = task.split(test_size=0.3, random_state=0)
     >>> tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(
     ...     task.encode(members), task.y(members))
@@ -527,7 +527,7 @@ def play_seeds(task: TabularTask, make_model: Callable[[int], object],
     >>> from sklearn.tree import DecisionTreeClassifier
     >>> from midlib.attacks import ClassifierMAP
     >>> from midlib.data import make_survey
-    >>> task = make_survey(300, dependence=0.9, p_sensitive=0.5, seed=0)
+    >>> task = make_survey(300, dependence=0.9, p_sensitive=0.5, random_state=0)
     >>> res = play_seeds(task, lambda seed: DecisionTreeClassifier(max_depth=3, random_state=seed),
     ...                  ClassifierMAP, seeds=[0, 1])
     >>> res["seed"].tolist()
@@ -602,7 +602,7 @@ def play_sampled(sample: Callable[[int, int], TabularTask], make_model: Callable
     >>> from midlib.attacks import ClassifierMAP
     >>> from midlib.data import make_survey
     >>> res = play_sampled(
-    ...     lambda n, seed: make_survey(n, dependence=0.9, p_sensitive=0.5, seed=seed),
+    ...     lambda n, seed: make_survey(n, dependence=0.9, p_sensitive=0.5, random_state=seed),
     ...     lambda seed: DecisionTreeClassifier(max_depth=3, random_state=seed),
     ...     ClassifierMAP, n_train=200, n_test=100, seeds=[0])
     >>> res["n"].tolist()

@@ -21,7 +21,7 @@ def test_truncate_top():
 
 
 def test_alignment_recovers_planted_identities():
-    d = make_identity_faces(n_identities=N_ID, per_identity=20, size=SIZE, noise=0.1, seed=SEED)
+    d = make_identity_faces(n_identities=N_ID, per_identity=20, size=SIZE, noise=0.1, random_state=SEED)
     private = np.arange(len(d.target)) % 20 < 12     # the target's training records
     model = make_classifier((SIZE, SIZE), N_ID, hidden=(32,), seed=0)
     train_classifier(model, d.images[private], d.target[private], epochs=60, lr=1e-2,
@@ -31,7 +31,7 @@ def test_alignment_recovers_planted_identities():
     assert attack.loss_history_[-1] < attack.loss_history_[0]
     recon = attack.invert(model, d.images[private])
     assert recon.shape == (private.sum(), SIZE, SIZE)
-    templates = identity_templates(N_ID, SIZE, seed=SEED)
+    templates = identity_templates(N_ID, SIZE, random_state=SEED)
     dist = ((recon[:, None] - templates[None]) ** 2).reshape(len(recon), N_ID, -1).mean(-1)
     hits = dist.argmin(1) == d.target[private]
     assert hits.mean() >= 0.9, f"only {hits.mean():.2f} of the reconstructions match"
@@ -58,7 +58,7 @@ def test_alignment_across_identities_with_public_features():
     """The realistic setting: the decoder is trained on *other* identities (public data) and
     still reconstructs the private ones from the target's prediction vectors."""
     n_private, n_all = 6, 30
-    d = make_identity_faces(n_identities=n_all, per_identity=10, size=SIZE, noise=0.1, seed=SEED)
+    d = make_identity_faces(n_identities=n_all, per_identity=10, size=SIZE, noise=0.1, random_state=SEED)
     private = d.target < n_private
     pca = fit_pca_features(d.images[~private], 20)          # public features
     model = make_classifier((SIZE, SIZE), n_private, hidden=(), frontend=pca, seed=0)
@@ -67,7 +67,7 @@ def test_alignment_across_identities_with_public_features():
     attack = KnowledgeAlignment(hidden=(64,), epochs=150, log_input=False, seed=0)
     attack.fit(model, d.images[~private])                  # no private identity in the aux data
     recon = attack.invert(model, d.images[private])
-    templates = identity_templates(n_all, SIZE, seed=SEED)[:n_private]
+    templates = identity_templates(n_all, SIZE, random_state=SEED)[:n_private]
     dist = ((recon[:, None] - templates[None]) ** 2).reshape(len(recon), n_private, -1).mean(-1)
     hits = (dist.argmin(1) == d.target[private]).mean()
     assert hits >= 0.6, f"only {hits:.2f} of the private identities recovered (chance 1/6)"

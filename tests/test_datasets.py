@@ -132,14 +132,14 @@ def test_unknown_dataset_name():
 def test_generators_validate_arguments():
     with pytest.raises(ValueError, match="positive integer"):
         datasets.make_pharmacogenetic(0)
-    with pytest.raises(TypeError, match="seed"):
-        datasets.make_pharmacogenetic(10, seed=1.5)
+    with pytest.raises(TypeError, match="random_state"):
+        datasets.make_pharmacogenetic(10, random_state=1.5)
     with pytest.raises(ValueError, match="dependence"):
         datasets.make_survey(100, dependence=1.5)
 
 
 def test_encode_rejects_unknown_values_and_missing_numbers():
-    task = datasets.make_pharmacogenetic(50, seed=1)
+    task = datasets.make_pharmacogenetic(50, random_state=1)
     frame = task.frame.copy()
     frame.loc[0, "vkorc1"] = None  # the game hides the sensitive attribute like this
     with pytest.raises(ValueError, match="outside its categories"):
@@ -155,7 +155,7 @@ def test_encode_rejects_unknown_values_and_missing_numbers():
 # ---------------------------------------------------------------- synthetic generators ---------
 
 def test_pharmacogenetic_generator_frequencies_and_model():
-    task = datasets.make_pharmacogenetic(40_000, seed=3)
+    task = datasets.make_pharmacogenetic(40_000, random_state=3)
     for race in datasets.IWPC_RACES:
         sub = task.frame[task.frame["race"] == race]
         pv, pc = datasets.pharmacogenetic_genotype_probs(race)
@@ -170,16 +170,16 @@ def test_pharmacogenetic_generator_frequencies_and_model():
 
 
 def test_pharmacogenetic_generator_is_deterministic():
-    a = datasets.make_pharmacogenetic(200, seed=7).frame
-    b = datasets.make_pharmacogenetic(200, seed=7).frame
-    c = datasets.make_pharmacogenetic(200, seed=8).frame
+    a = datasets.make_pharmacogenetic(200, random_state=7).frame
+    b = datasets.make_pharmacogenetic(200, random_state=7).frame
+    c = datasets.make_pharmacogenetic(200, random_state=8).frame
     pd.testing.assert_frame_equal(a, b)
     assert not a.equals(c)
 
 
 @pytest.mark.parametrize("dependence", [0.0, 0.6])
 def test_survey_generator_planted_dependence(dependence):
-    task = datasets.make_survey(30_000, dependence=dependence, p_sensitive=0.3, seed=2)
+    task = datasets.make_survey(30_000, dependence=dependence, p_sensitive=0.3, random_state=2)
     f = task.frame
     assert abs((f["sensitive"] == "yes").mean() - 0.3) < 0.015
     expected = datasets.survey_label_given_s(dependence, 3)
@@ -190,8 +190,8 @@ def test_survey_generator_planted_dependence(dependence):
 
 
 def test_identity_faces_templates():
-    data = datasets.make_identity_faces(n_identities=5, per_identity=4, size=12, noise=0.05, seed=1)
-    templates = datasets.identity_templates(5, 12, seed=1)
+    data = datasets.make_identity_faces(n_identities=5, per_identity=4, size=12, noise=0.05, random_state=1)
+    templates = datasets.identity_templates(5, 12, random_state=1)
     assert data.images.shape == (20, 12, 12) and data.n_classes == 5
     # every image is nearest to its own identity's template
     d = ((data.images[:, None] - templates[None]) ** 2).sum(axis=(2, 3))
@@ -199,7 +199,7 @@ def test_identity_faces_templates():
 
 
 def test_tabular_task_split_and_prior():
-    task = datasets.make_survey(1000, seed=0)
+    task = datasets.make_survey(1000, random_state=0)
     train, test = task.split(0.25, random_state=1)
     assert len(train) == 750 and len(test) == 250
     assert np.isclose(task.prior().sum(), 1)
@@ -209,7 +209,7 @@ def test_tabular_task_split_and_prior():
 
 
 def test_drop_first_encoding_has_full_rank_with_an_intercept():
-    task = datasets.make_pharmacogenetic(2000, seed=0)
+    task = datasets.make_pharmacogenetic(2000, random_state=0)
     full = task.encode()
     X1 = np.hstack([np.ones((len(full), 1)), full])
     assert np.linalg.matrix_rank(X1) < X1.shape[1]  # one-hot groups sum to the intercept

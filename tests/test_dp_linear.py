@@ -151,10 +151,10 @@ def pharmacogenetic_runs():
     """Draws of the mechanism (epsilon = 1) on synthetic IWPC-like training sets of growing size,
     under the redundant one-hot encoding and the full-rank ``drop_first`` one, scored on fresh
     patients: {(n, drop_first, noise_floor): (test MSEs of the draws, OLS test MSE, weights)}."""
-    test = datasets.make_pharmacogenetic(5_000, seed=99)
+    test = datasets.make_pharmacogenetic(5_000, random_state=99)
     out = {}
     for n in (10_000, 100_000, 1_000_000):
-        base = datasets.make_pharmacogenetic(n, seed=1)
+        base = datasets.make_pharmacogenetic(n, random_state=1)
         for drop in (False, True):
             tr, tt = base.with_encoding(drop_first=drop), test.with_encoding(drop_first=drop)
             X, y, Xt, yt = tr.encode(), tr.y(scaled=True), tt.encode(), tt.y(scaled=True)

@@ -83,7 +83,7 @@ def test_dp_bad_parameters(kwargs, match):
 # ---------------------------------------------------------------------------------------------
 
 def _survey():
-    task = datasets.make_survey(800, dependence=0.6, seed=1)
+    task = datasets.make_survey(800, dependence=0.6, random_state=1)
     return task, task.encode(), task.y(), task.sensitive_columns()[0]
 
 

@@ -72,7 +72,7 @@ def exact_frame(joint, scale):
 # ------------------------------------------------------------------------------------------
 
 def test_validation_errors():
-    task = datasets.make_survey(200, seed=0)
+    task = datasets.make_survey(200, random_state=0)
     m, h = task.split(0.3, 0)
     with pytest.raises(TypeError, match="TabularTask"):
         game.play("not a task", None, game.PriorAdversary(), members=m, nonmembers=h)
@@ -213,7 +213,7 @@ def test_bayes_adversary_stochastic_model_matches_exact_within_interval():
 # ------------------------------------------------------------------------------------------
 
 def test_advantage_interval_covers_zero_for_model_independent_of_secret():
-    task = datasets.make_survey(1500, dependence=0.0, p_sensitive=0.3, seed=0)
+    task = datasets.make_survey(1500, dependence=0.0, p_sensitive=0.3, random_state=0)
     task_cols = task.sensitive_columns()
 
     class DropSecret:
@@ -241,7 +241,7 @@ def test_advantage_interval_covers_zero_for_model_independent_of_secret():
 
 
 def test_dependence_gives_advantage_and_is_deterministic():
-    task = datasets.make_survey(1500, dependence=0.8, p_sensitive=0.3, seed=1)
+    task = datasets.make_survey(1500, dependence=0.8, p_sensitive=0.3, random_state=1)
     run = lambda: game.play_seeds(task, lambda s: DecisionTreeClassifier(max_depth=4, random_state=s),
                                   _proba_map, seeds=[0, 1])
     a, b = run(), run()
@@ -252,7 +252,7 @@ def test_dependence_gives_advantage_and_is_deterministic():
 
 
 def test_regression_map_on_synthetic_pharmacogenetic():
-    sample = lambda n, seed: datasets.make_pharmacogenetic(n, seed=seed)
+    sample = lambda n, seed: datasets.make_pharmacogenetic(n, random_state=seed)
     res = game.play_sampled(sample, lambda s: LinearRegression(), _raw_map,
                             n_train=1500, n_test=1000, seeds=[0])
     assert (res["advantage_lo"] > 0).all(), res
@@ -264,7 +264,7 @@ def test_regression_map_on_synthetic_pharmacogenetic():
 
 
 def test_knowledge_hides_label():
-    task = datasets.make_survey(300, seed=2)
+    task = datasets.make_survey(300, random_state=2)
 
     class Spy(game.Adversary):
         knowledge = "aux"
@@ -303,7 +303,7 @@ def test_steak_tree_game_runs():
 def test_output_bayes_adversary_respects_information_bound():
     from midlib import leakage
 
-    sample = lambda n, seed: datasets.make_pharmacogenetic(n, seed=seed)
+    sample = lambda n, seed: datasets.make_pharmacogenetic(n, random_state=seed)
     cap = 0.05
     res = game.play_sampled(sample, lambda s: GaussianNoiseRegressor(mi_cap=cap, random_state=s),
                             lambda: OutputBayesAdversary(), n_train=3000, n_test=3000, seeds=[0],

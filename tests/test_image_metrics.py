@@ -56,9 +56,9 @@ def test_mse_knn_and_class_means():
 
 
 def test_evaluator_scores_planted_templates():
-    d = make_identity_faces(n_identities=6, per_identity=15, size=12, noise=0.08, seed=3)
+    d = make_identity_faces(n_identities=6, per_identity=15, size=12, noise=0.08, random_state=3)
     ev = train_evaluator(d.images, d.target, epochs=40, seed=0)
-    templates = identity_templates(6, 12, seed=3)
+    templates = identity_templates(6, 12, random_state=3)
     acc = attack_accuracy(ev, templates, np.arange(6), ks=(1, 5))
     assert acc["top1"] == 1.0 and acc["top5"] == 1.0
     # a reconstruction labelled with the wrong target scores 0 at top-1

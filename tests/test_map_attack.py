@@ -28,7 +28,7 @@ def _hidden(task, frame):
 
 
 def test_formula_model_reproduces_the_formula():
-    task = make_pharmacogenetic(500, seed=3)
+    task = make_pharmacogenetic(500, random_state=3)
     model = iwpc_formula_model(task)
     np.testing.assert_allclose(model.predict(task.encode()), iwpc_formula_sqrt_dose(task.frame),
                                atol=1e-9)
@@ -49,7 +49,7 @@ def test_attack_with_true_model_reaches_exact_bayes_accuracy(sensitive, access):
     """With the generator's true model, noise sd and priors, the attack's accuracy on fresh
     patients matches the exact Bayes accuracy within sampling error (3 standard errors)."""
     n = 40000
-    task = make_pharmacogenetic(n, seed=11, sensitive=sensitive)
+    task = make_pharmacogenetic(n, random_state=11, sensitive=sensitive)
     adv = FredriksonMAP(access, target=sqrt_dose, prior=true_prior(sensitive), residual_sd=0.8)
     adv.fit(task, task.frame)
     guess = adv.guess(iwpc_formula_model(task), _hidden(task, task.frame))
@@ -60,14 +60,14 @@ def test_attack_with_true_model_reaches_exact_bayes_accuracy(sensitive, access):
 
 
 def test_attack_on_fitted_model_approaches_bayes_as_n_grows():
-    targets = make_pharmacogenetic(20000, seed=99)
+    targets = make_pharmacogenetic(20000, random_state=99)
     truth = targets.frame["vkorc1"].to_numpy()
     exact = pharmacogenetic_bayes_accuracy(0.8, "vkorc1")
     gaps = []
     for n in (60, 600, 6000):
         accs = []
         for seed in range(3):
-            train = make_pharmacogenetic(n, seed=seed)
+            train = make_pharmacogenetic(n, random_state=seed)
             model = LinearRegression().fit(train.encode(), np.sqrt(train.y()))
             adv = FredriksonMAP("white-box", target=sqrt_dose, prior=true_prior("vkorc1"))
             adv.fit(train, train.frame)
@@ -79,7 +79,7 @@ def test_attack_on_fitted_model_approaches_bayes_as_n_grows():
 
 
 def test_black_box_equals_white_box_on_deterministic_model():
-    task = make_pharmacogenetic(800, seed=1)
+    task = make_pharmacogenetic(800, random_state=1)
     model = LinearRegression().fit(task.encode(), np.sqrt(task.y()))
     frame = _hidden(task, task.frame)
     g = [FredriksonMAP(a, target=sqrt_dose).fit(task, task.frame).guess(model, frame)
@@ -88,7 +88,7 @@ def test_black_box_equals_white_box_on_deterministic_model():
 
 
 def test_noise_hurts_black_box_but_more_queries_help():
-    task = make_pharmacogenetic(3000, seed=2)
+    task = make_pharmacogenetic(3000, random_state=2)
     X, y = task.encode(), np.sqrt(task.y())
     V = np.var(LinearRegression().fit(X, y).predict(X))
     model = MIDLinearRegression(lam=V, random_state=0).fit(X, y)
@@ -105,7 +105,7 @@ def test_noise_hurts_black_box_but_more_queries_help():
 
 
 def test_plugs_into_the_game():
-    task = make_pharmacogenetic(1500, seed=4)
+    task = make_pharmacogenetic(1500, random_state=4)
     assert issubclass(FredriksonMAP, Adversary)
     members, nonmembers = task.split(0.3, 0)
     model = LinearRegression().fit(task.encode(members), task.y(members, scaled=True))
@@ -116,7 +116,7 @@ def test_plugs_into_the_game():
 
 
 def test_bad_input():
-    task = make_pharmacogenetic(200, seed=0)
+    task = make_pharmacogenetic(200, random_state=0)
     with pytest.raises(ValueError, match="access"):
         FredriksonMAP("grey-box").fit(task, task.frame)
     with pytest.raises(ValueError, match="target"):
@@ -132,7 +132,7 @@ def test_bad_input():
         adv.guess(object(), _hidden(task, task.frame))
     with pytest.raises(RuntimeError, match="not fitted"):
         FredriksonMAP().guess(FixedLinearModel(np.zeros(18)), _hidden(task, task.frame))
-    steak_like = datasets.make_survey(100, seed=0)
+    steak_like = datasets.make_survey(100, random_state=0)
     with pytest.raises(ValueError, match="regression"):
         FredriksonMAP().fit(steak_like, steak_like.frame)
 

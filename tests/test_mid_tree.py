@@ -23,7 +23,7 @@ def test_sklearn_estimator_checks(est):
 
 
 def _survey_xy(n=300, seed=0):
-    task = datasets.make_survey(n, dependence=0.6, seed=seed)
+    task = datasets.make_survey(n, dependence=0.6, random_state=seed)
     return task, task.encode(), task.y()
 
 
@@ -63,7 +63,7 @@ def test_gini_is_the_expected_01_loss_of_the_stochastic_tree():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_pruning_matches_exhaustive_search(seed):
-    task = datasets.make_survey(40, dependence=0.7, n_features=3, seed=seed)
+    task = datasets.make_survey(40, dependence=0.7, n_features=3, random_state=seed)
     base = DecisionTreeClassifier(max_depth=4, random_state=seed).fit(task.encode(), task.y()).tree_
     masks = enumerate_prunings(base)
     assert len(masks) > 3
@@ -74,7 +74,7 @@ def test_pruning_matches_exhaustive_search(seed):
 
 
 def test_information_does_not_grow_with_lam():
-    task = datasets.make_survey(500, dependence=0.6, n_features=5, seed=3)
+    task = datasets.make_survey(500, dependence=0.6, n_features=5, random_state=3)
     X, y = task.encode(), task.y()
     lams = np.linspace(0, 2.5, 26)
     fits = [MIDDecisionTreeClassifier(l, random_state=0).fit(X, y) for l in lams]

@@ -14,7 +14,7 @@ N_ID, SIZE, SEED = 5, 12, 7
 
 @pytest.fixture(scope="module")
 def target():
-    d = make_identity_faces(n_identities=N_ID, per_identity=20, size=SIZE, noise=0.1, seed=SEED)
+    d = make_identity_faces(n_identities=N_ID, per_identity=20, size=SIZE, noise=0.1, random_state=SEED)
     model = make_classifier((SIZE, SIZE), N_ID, hidden=(32,), seed=0)
     train_classifier(model, d.images, d.target, epochs=60, lr=1e-2, batch_size=100, seed=0)
     return model, d
@@ -32,7 +32,7 @@ def nearest_template(recon, templates):
 
 def test_miface_recovers_planted_identities(target):
     model, d = target
-    templates = identity_templates(N_ID, SIZE, seed=SEED)
+    templates = identity_templates(N_ID, SIZE, random_state=SEED)
     attack = MIFace(steps=200, lr=0.05, tv_weight=0.002, init=d.images.mean(0))
     recon = attack.invert(model, np.arange(N_ID))
     assert recon.shape == (N_ID, SIZE, SIZE)
@@ -79,7 +79,7 @@ def test_public_feature_frontend():
     from midlib.defenses.dp_sgd import DPConfig
     from midlib.nn import PCAFeatures, fit_pca_features
 
-    d = make_identity_faces(n_identities=12, per_identity=10, size=SIZE, noise=0.1, seed=SEED)
+    d = make_identity_faces(n_identities=12, per_identity=10, size=SIZE, noise=0.1, random_state=SEED)
     private = d.target < N_ID
     pca = fit_pca_features(d.images[~private], 15)
     assert isinstance(pca, PCAFeatures) and pca.out_features == 15

@@ -17,7 +17,7 @@ torch.set_num_threads(2)
 
 @pytest.fixture(scope="module")
 def faces():
-    d = make_identity_faces(n_identities=5, per_identity=12, size=8, noise=0.05, seed=0)
+    d = make_identity_faces(n_identities=5, per_identity=12, size=8, noise=0.05, random_state=0)
     return d.images, d.target
 
 

@@ -27,7 +27,7 @@ def _bayes_guess(task, frame, dependence):
 
 
 def _setting(dependence, seed):
-    task = datasets.make_survey(6000, dependence, p_sensitive=P_SENSITIVE, seed=seed)
+    task = datasets.make_survey(6000, dependence, p_sensitive=P_SENSITIVE, random_state=seed)
     train, test = task.split(0.5, seed)
     model = DecisionTreeClassifier(min_samples_leaf=20, random_state=0).fit(task.encode(train), task.y(train))
     return task, train, test, model
@@ -71,7 +71,7 @@ def _all_trees(j):
 
 
 def test_attacks_run_on_every_tree():
-    task = datasets.make_survey(600, 0.6, seed=2)
+    task = datasets.make_survey(600, 0.6, random_state=2)
     train, test = task.split(0.3, 0)
     for model in _all_trees(task.sensitive_columns()[0]):
         model.fit(task.encode(train), task.y(train))
@@ -85,7 +85,7 @@ def test_attacks_run_on_every_tree():
 
 
 def test_black_box_confusion_rows_are_distributions():
-    task = datasets.make_survey(600, 0.6, seed=2)
+    task = datasets.make_survey(600, 0.6, random_state=2)
     model = DecisionTreeClassifier(max_depth=3, random_state=0).fit(task.encode(), task.y())
     adv = ClassifierMAP().fit(task, task.frame)
     pi = adv.confusion(model)
@@ -96,7 +96,7 @@ def test_black_box_confusion_rows_are_distributions():
 
 
 def test_white_box_refuses_a_non_tree_and_bad_parameters():
-    task = datasets.make_survey(200, 0.6, seed=2)
+    task = datasets.make_survey(200, 0.6, random_state=2)
     lr = LogisticRegression().fit(task.encode(), task.y())
     adv = WhiteBoxTreeAttack().fit(task, task.frame)
     with pytest.raises(TypeError, match="tree_"):
@@ -111,7 +111,7 @@ def test_white_box_refuses_a_non_tree_and_bad_parameters():
 def test_art_agrees_where_a_prediction_matches():
     """ART's AttributeInferenceWhiteBoxDecisionTree and our prior-weighted white-box attack use the
     same rule whenever at least one candidate's prediction equals the known label."""
-    task = datasets.make_survey(800, 0.7, seed=4)
+    task = datasets.make_survey(800, 0.7, random_state=4)
     train, test = task.split(0.3, 4)
     model = DecisionTreeClassifier(min_samples_leaf=3, random_state=0).fit(task.encode(train), task.y(train))
     ours = WhiteBoxTreeAttack().fit(task, train).guess(model, test.assign(**{task.sensitive: None}))

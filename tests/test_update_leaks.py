@@ -151,7 +151,7 @@ def test_bad_input():
 
 
 def test_digits_split_is_disjoint():
-    s = digits_split(n_target=300, n_shadow=300, n_probe=50, seed=0)
+    s = digits_split(n_target=300, n_shadow=300, n_probe=50, random_state=0)
     assert s["target"][0].shape == (300, 64) and s["probe"].shape == (50, 64)
     rows = np.vstack([s["target"][0], s["shadow"][0], s["probe"], s["heldout"][0]])
     assert len(rows) == 1797 and 0 <= rows.min() and rows.max() <= 1
@@ -160,7 +160,7 @@ def test_digits_split_is_disjoint():
 
 
 def test_run_update_leaks_end_to_end():
-    s = digits_split(n_target=200, n_shadow=200, n_probe=20, seed=0)
+    s = digits_split(n_target=200, n_shadow=200, n_probe=20, random_state=0)
     rows = run_update_leaks("none", None, 0, split=s, epochs=10, n_shadow_updates=60,
                             n_target_updates=30)
     assert [r["split"] for r in rows] == ["train", "heldout"]

@@ -27,6 +27,54 @@ class AuxiliaryAdversary(Adversary):
 
     ``estimator`` is any scikit-learn classifier with ``predict_proba`` (default: logistic
     regression). Never looks at the model.
+
+    Its features are the encoded non-sensitive attributes and, at knowledge ``"aux+label"``,
+    the label (standardised for a regression task, one-hot for a classification task).
+
+    Parameters
+    ----------
+    knowledge : {"aux", "aux+label"}, default="aux+label"
+        What the adversary knows of the target besides the prior: its non-sensitive
+        attributes, and its label with ``"aux+label"``.
+    estimator : classifier, default=None
+        An unfitted scikit-learn classifier with ``predict_proba`` (cloned at fit); None uses
+        ``LogisticRegression(max_iter=2000)``.
+
+    Attributes
+    ----------
+    task : TabularTask
+        The task, stored by ``fit``.
+    values_ : list
+        The sensitive values, in ``task.sensitive_values`` order (the columns of ``scores``).
+    prior_ : ndarray of shape (n_values,)
+        The empirical prior of the auxiliary records.
+    estimator_ : classifier or None
+        The fitted classifier; None when the auxiliary records hold a single sensitive value
+        (the scores are then the prior).
+    y_mean_ : float
+        Regression tasks: the mean of the auxiliary labels (to standardise the label).
+    y_scale_ : float
+        Regression tasks: their standard deviation (1 if it is 0).
+    y_levels_ : ndarray of shape (n_labels,)
+        Classification tasks: the labels of the auxiliary records (one-hot encoded).
+
+    Raises
+    ------
+    ValueError
+        If ``knowledge`` is not ``"aux"`` or ``"aux+label"``.
+
+    See Also
+    --------
+    midlib.game.PriorAdversary : The no-model baseline at knowledge ``"prior"``.
+
+    Examples
+    --------
+    >>> from midlib.attacks import AuxiliaryAdversary
+    >>> from midlib.data import make_survey
+    >>> task = make_survey(200, seed=0)
+    >>> adversary = AuxiliaryAdversary().fit(task, task.frame)
+    >>> adversary.guess(None, task.frame.head(3))
+    array(['no', 'no', 'no'], dtype=object)
     """
 
     access = "none"
@@ -51,6 +99,28 @@ class AuxiliaryAdversary(Adversary):
         return X
 
     def fit(self, task, aux):
+        """Learn the classifier of the sensitive attribute on the auxiliary records.
+
+        Parameters
+        ----------
+        task : TabularTask
+            The task.
+        aux : pandas.DataFrame
+            The adversary's auxiliary records (with their sensitive values and labels).
+
+        Returns
+        -------
+        self : AuxiliaryAdversary
+            The fitted adversary.
+
+        Examples
+        --------
+        >>> from midlib.attacks import AuxiliaryAdversary
+        >>> from midlib.data import make_survey
+        >>> task = make_survey(200, seed=0)
+        >>> AuxiliaryAdversary(knowledge="aux").fit(task, task.frame).estimator_
+        LogisticRegression(max_iter=2000)
+        """
         from sklearn.base import clone
         from sklearn.linear_model import LogisticRegression
 
@@ -70,6 +140,33 @@ class AuxiliaryAdversary(Adversary):
         return self
 
     def scores(self, model, frame):
+        """The classifier's probabilities of the sensitive values for each target.
+
+        Parameters
+        ----------
+        model : object
+            Ignored (the adversary has no access to the model; the game passes None).
+        frame : pandas.DataFrame
+            The targets (the sensitive column may be hidden; the label is read at knowledge
+            ``"aux+label"``).
+
+        Returns
+        -------
+        ndarray of shape (n_targets, n_values)
+            ``P(x_s = v | x_ns[, y])`` as estimated by ``estimator_``, columns in ``values_``
+            order (0 for a value absent from the auxiliary records); the prior if
+            ``estimator_`` is None.
+
+        Examples
+        --------
+        >>> from midlib.attacks import AuxiliaryAdversary
+        >>> from midlib.data import make_survey
+        >>> task = make_survey(200, seed=0)
+        >>> adversary = AuxiliaryAdversary().fit(task, task.frame)
+        >>> adversary.scores(None, task.frame.head(2)).round(2)
+        array([[0.96, 0.04],
+               [0.94, 0.06]])
+        """
         self._check_fitted()
         out = np.zeros((len(frame), len(self.values_)))
         if self.estimator_ is None:
@@ -90,6 +187,44 @@ class BayesAdversary(Adversary):
     It has prediction access: it sees the model's output on the true target and guesses
     ``argmax_v prior(v) * channel[v, o]``. ``prior`` defaults to the empirical prior of the
     auxiliary data; pass the true one to play against a known distribution.
+
+    Parameters
+    ----------
+    channel : array-like of shape (n_values, n_outputs)
+        ``channel[v, o] = P(Yhat = outputs[o] | x_s = values[v])``, rows in
+        ``task.sensitive_values`` order; each row a probability distribution.
+    outputs : sequence
+        The possible model outputs, in the column order of ``channel``.
+    prior : array-like of shape (n_values,), default=None
+        The prior of the sensitive values; None uses the empirical prior of the auxiliary
+        records.
+
+    Attributes
+    ----------
+    task : TabularTask
+        The task, stored by ``fit``.
+    values_ : list
+        The sensitive values, in ``task.sensitive_values`` order (the columns of ``scores``).
+    prior_ : ndarray of shape (n_values,)
+        The prior used.
+    channel_ : ndarray of shape (n_values, n_outputs)
+        The validated channel.
+    index_ : dict
+        The column of each output in ``channel_``.
+
+    Examples
+    --------
+    >>> from midlib.attacks import BayesAdversary
+    >>> from midlib.data import make_survey
+    >>> from midlib.game import TargetPrediction
+    >>> task = make_survey(200, seed=0)  # sensitive values ['no', 'yes']
+    >>> channel = [[0.9, 0.1], [0.2, 0.8]]
+    >>> adversary = BayesAdversary(channel, outputs=[0, 1], prior=[0.5, 0.5])
+    >>> adversary = adversary.fit(task, task.frame)
+    >>> adversary.guess(TargetPrediction([0, 1]), task.frame.head(2))
+    array(['no', 'yes'], dtype=object)
+    >>> round(adversary.success(), 3)
+    0.85
     """
 
     knowledge = "prior"
@@ -101,6 +236,35 @@ class BayesAdversary(Adversary):
         self.prior = prior
 
     def fit(self, task, aux):
+        """Validate the channel and the prior and store them.
+
+        Parameters
+        ----------
+        task : TabularTask
+            The task.
+        aux : pandas.DataFrame
+            Auxiliary records (with their sensitive values): the prior's default.
+
+        Returns
+        -------
+        self : BayesAdversary
+            The fitted adversary.
+
+        Raises
+        ------
+        ValueError
+            If ``channel`` has the wrong shape or a row that is not a distribution, or
+            ``prior`` is not a probability vector over the sensitive values.
+
+        Examples
+        --------
+        >>> from midlib.attacks import BayesAdversary
+        >>> from midlib.data import make_survey
+        >>> task = make_survey(200, seed=0)
+        >>> adversary = BayesAdversary([[0.9, 0.1], [0.2, 0.8]], outputs=[0, 1])
+        >>> adversary.fit(task, task.frame).prior_.round(3)
+        array([0.815, 0.185])
+        """
         super().fit(task, aux)
         C = np.asarray(self.channel, dtype=float)
         if C.ndim != 2 or C.shape != (len(self.values_), len(self.outputs)):
@@ -118,6 +282,39 @@ class BayesAdversary(Adversary):
         return self
 
     def scores(self, model, frame):
+        """The joint probability ``prior(v) * channel[v, o]`` of each value and the seen output.
+
+        Parameters
+        ----------
+        model : TargetPrediction
+            The model's outputs on the targets, handed over by the challenger (one per target,
+            each one of ``outputs``).
+        frame : pandas.DataFrame
+            The targets (only their number is used).
+
+        Returns
+        -------
+        ndarray of shape (n_targets, n_values)
+            The scores, columns in ``values_`` order.
+
+        Raises
+        ------
+        TypeError
+            If ``model`` is not a :class:`~midlib.game.TargetPrediction`.
+        ValueError
+            If an output is not one of ``outputs``.
+
+        Examples
+        --------
+        >>> from midlib.attacks import BayesAdversary
+        >>> from midlib.data import make_survey
+        >>> from midlib.game import TargetPrediction
+        >>> task = make_survey(200, seed=0)
+        >>> adversary = BayesAdversary([[0.9, 0.1], [0.2, 0.8]], outputs=[0, 1], prior=[0.5, 0.5])
+        >>> adversary.fit(task, task.frame).scores(TargetPrediction([0, 1]), task.frame.head(2))
+        array([[0.45, 0.1 ],
+               [0.05, 0.4 ]])
+        """
         self._check_fitted()
         if not isinstance(model, TargetPrediction):
             raise TypeError("BayesAdversary has prediction access: play() hands it a TargetPrediction")
@@ -129,7 +326,22 @@ class BayesAdversary(Adversary):
         return self.prior_[None, :] * self.channel_[:, cols].T
 
     def success(self) -> float:
-        """Exact success probability sum_o max_v prior(v) channel[v, o]."""
+        """Exact success probability sum_o max_v prior(v) channel[v, o].
+
+        Returns
+        -------
+        float
+            The success probability of the Bayes rule for a target drawn from the prior.
+
+        Examples
+        --------
+        >>> from midlib.attacks import BayesAdversary
+        >>> from midlib.data import make_survey
+        >>> task = make_survey(200, seed=0)
+        >>> adversary = BayesAdversary([[0.9, 0.1], [0.2, 0.8]], outputs=[0, 1], prior=[0.5, 0.5])
+        >>> round(adversary.fit(task, task.frame).success(), 3)
+        0.85
+        """
         self._check_fitted()
         return float(bayes_success(self.prior_[:, None] * self.channel_))
 
@@ -146,6 +358,41 @@ class OutputBayesAdversary(Adversary):
     Knowledge ``"prior"``: no attribute of the target besides the model's output, so its
     advantage over :class:`PriorAdversary` is bounded by sqrt(I(X; Yhat) / 2) in the
     distributional game (chapter "Measuring leakage"). ``max_aux`` caps the mixture size.
+
+    Parameters
+    ----------
+    bandwidth : float, default=None
+        The kernel bandwidth added to the output noise; None uses Silverman's rule on the
+        auxiliary predictions for a deterministic model and 0 for a noisy one.
+    max_aux : int, default=5000
+        The largest number of auxiliary records in the mixture (a seeded subsample beyond).
+    random_state : int, default=0
+        Seed of that subsample.
+
+    Attributes
+    ----------
+    task : TabularTask
+        The task, stored by ``fit``.
+    values_ : list
+        The sensitive values, in ``task.sensitive_values`` order (the columns of ``scores``).
+    prior_ : ndarray of shape (n_values,)
+        The empirical prior of the auxiliary records (before subsampling).
+    aux_ : pandas.DataFrame
+        The auxiliary records of the mixture (at most ``max_aux``, index reset).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from midlib.attacks import OutputBayesAdversary
+    >>> from midlib.data import make_pharmacogenetic
+    >>> from midlib.game import TargetPrediction
+    >>> task = make_pharmacogenetic(200, seed=0)
+    >>> X = task.encode()
+    >>> model = LinearRegression().fit(X, task.y(scaled=True))
+    >>> adversary = OutputBayesAdversary().fit(task, task.frame)
+    >>> seen = TargetPrediction(model.predict(X[:3]), model=model)
+    >>> adversary.guess(seen, task.frame.head(3))
+    array(['A/A', 'G/G', 'G/G'], dtype=object)
     """
 
     knowledge = "prior"
@@ -157,6 +404,28 @@ class OutputBayesAdversary(Adversary):
         self.random_state = random_state
 
     def fit(self, task, aux):
+        """Store the task, the prior and (a subsample of) the auxiliary records.
+
+        Parameters
+        ----------
+        task : TabularTask
+            A regression task.
+        aux : pandas.DataFrame
+            The adversary's auxiliary records (with their sensitive values).
+
+        Returns
+        -------
+        self : OutputBayesAdversary
+            The fitted adversary.
+
+        Examples
+        --------
+        >>> from midlib.attacks import OutputBayesAdversary
+        >>> from midlib.data import make_pharmacogenetic
+        >>> task = make_pharmacogenetic(200, seed=0)
+        >>> OutputBayesAdversary(max_aux=50).fit(task, task.frame).aux_.shape
+        (50, 9)
+        """
         super().fit(task, aux)
         aux = task.check_frame(aux, "aux")
         if len(aux) > self.max_aux:
@@ -170,6 +439,42 @@ class OutputBayesAdversary(Adversary):
         return np.asarray(f(X), dtype=float).ravel()
 
     def scores(self, model, frame):
+        """Log posterior up to a constant: ``log prior(v) + log p(yhat | x_s = v)``.
+
+        Parameters
+        ----------
+        model : TargetPrediction
+            The model's outputs on the targets with the model attached (access
+            ``"prediction+white-box"``).
+        frame : pandas.DataFrame
+            The targets (only their number is used).
+
+        Returns
+        -------
+        ndarray of shape (n_targets, n_values)
+            The scores, columns in ``values_`` order; -inf for a value absent from ``aux_``.
+
+        Raises
+        ------
+        TypeError
+            If ``model`` is not a :class:`~midlib.game.TargetPrediction` with a model.
+        ValueError
+            If both the output noise and the bandwidth are 0.
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from midlib.attacks import OutputBayesAdversary
+        >>> from midlib.data import make_pharmacogenetic
+        >>> from midlib.game import TargetPrediction
+        >>> task = make_pharmacogenetic(200, seed=0)
+        >>> X = task.encode()
+        >>> model = LinearRegression().fit(X, task.y(scaled=True))
+        >>> adversary = OutputBayesAdversary().fit(task, task.frame)
+        >>> seen = TargetPrediction(model.predict(X[:3]), model=model)
+        >>> adversary.scores(seen, task.frame.head(3)).shape
+        (3, 3)
+        """
         from scipy.special import logsumexp
 
         self._check_fitted()

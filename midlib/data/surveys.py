@@ -10,7 +10,7 @@ import pandas as pd
 
 from midlib.data.files import real_file
 from midlib.data.task import TabularTask
-from midlib.validation import check_positive_int, check_seed
+from midlib.validation import check_positive_int, check_random_state
 
 __all__ = ["STEAK_COLUMNS", "STEAK_CATEGORIES", "FAIR_FEATURES", "load_steak", "load_fair",
            "make_survey", "survey_label_given_s"]
@@ -154,7 +154,7 @@ def load_fair(data_dir: str | os.PathLike | None = None) -> TabularTask:
 
 
 def make_survey(n: int, dependence: float = 0.5, p_sensitive: float = 0.2, n_features: int = 4,
-                n_classes: int = 3, seed: int = 0) -> TabularTask:
+                n_classes: int = 3, random_state=0) -> TabularTask:
     """Synthetic survey with a planted dependence between the sensitive answer and the label.
 
     s ~ Bernoulli(p_sensitive); the label is ``s``-dependent: with probability ``dependence`` it
@@ -176,7 +176,7 @@ def make_survey(n: int, dependence: float = 0.5, p_sensitive: float = 0.2, n_fea
         answers ``q0``, ``q1``, ... and the ``hint`` that agrees with the label.
     n_classes : int, default=3
         Number of label classes, at least 2.
-    seed : int, default=0
+    random_state : None, int or numpy.random.Generator, default=0
         Seed of the random generator.
 
     Returns
@@ -192,19 +192,18 @@ def make_survey(n: int, dependence: float = 0.5, p_sensitive: float = 0.2, n_fea
 
     Examples
     --------
-    >>> task = make_survey(100, dependence=0.5, seed=0)
+    >>> task = make_survey(100, dependence=0.5, random_state=0)
     >>> len(task), task.features
     (100, ['q0', 'q1', 'q2', 'hint', 'sensitive'])
     """
     check_positive_int(n, "n")
-    check_seed(seed)
     if not 0 <= dependence <= 1:
         raise ValueError(f"dependence must lie in [0, 1], got {dependence}")
     if not 0 < p_sensitive < 1:
         raise ValueError(f"p_sensitive must lie in (0, 1), got {p_sensitive}")
     if n_classes < 2 or n_features < 1:
         raise ValueError("need n_classes >= 2 and n_features >= 1")
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(random_state)
     s = (rng.random(n) < p_sensitive).astype(int)
     p_label = survey_label_given_s(dependence, n_classes)
     label = np.array([rng.choice(n_classes, p=p_label[si]) for si in s])
@@ -221,7 +220,7 @@ def make_survey(n: int, dependence: float = 0.5, p_sensitive: float = 0.2, n_fea
         name="synthetic-survey", frame=frame, target="label", sensitive="sensitive",
         features=[c for c in frame.columns if c != "label"], categories=cats,
         task="classification",
-        description=f"synthetic survey (n={n}, dependence={dependence}, seed={seed})",
+        description=f"synthetic survey (n={n}, dependence={dependence}, random_state={random_state})",
     )
 
 

@@ -86,8 +86,6 @@ class TabularTask:
         Free-text description of the data set.
     drop_first : bool
         Whether one-hot encodings drop the reference level.
-    sensitive_values : list
-        The possible values of the sensitive attribute, in encoding order.
 
     Raises
     ------

@@ -41,17 +41,68 @@ __all__ = ["FunctionalMechanismRegression", "functional_mechanism_sensitivity", 
 
 
 def functional_mechanism_sensitivity(d: int, fit_intercept: bool = True) -> float:
-    """L1 sensitivity of the least-squares coefficient vector for x in [0, 1]^d, y in [0, 1]
-    under replace-one neighbours: ``d^2 + 4d + 2`` with an intercept, ``d^2 + 2d`` without."""
+    """L1 sensitivity of the least-squares coefficient vector under replace-one neighbours.
+
+    For x in [0, 1]^d and y in [0, 1]: ``d^2 + 4d + 2`` with an intercept, ``d^2 + 2d`` without
+    (see the module for the derivation).
+
+    Parameters
+    ----------
+    d : int
+        The number of features, >= 1.
+    fit_intercept : bool, default=True
+        Whether the model has an intercept (a constant feature).
+
+    Returns
+    -------
+    float
+        The L1 sensitivity.
+
+    Examples
+    --------
+    >>> functional_mechanism_sensitivity(2)
+    14.0
+    >>> functional_mechanism_sensitivity(2, fit_intercept=False)
+    8.0
+    """
     if not isinstance(d, (numbers.Integral, np.integer)) or d < 1:
         raise ValueError(f"d must be a positive integer, got {d!r}")
     return float(d * d + 4 * d + 2) if fit_intercept else float(d * d + 2 * d)
 
 
 def replacement_change(mechanism, X, y, a, b) -> float:
-    """L1 change of the perturbed coefficient vector when a record appended to ``(X, y)`` is
-    ``a`` rather than ``b`` (each ``a = (x_1, ..., x_d, y)``): the quantity the sensitivity
-    bounds, computed exactly, for brute-force checks of :func:`functional_mechanism_sensitivity`."""
+    """L1 change of the perturbed coefficient vector when one record is replaced.
+
+    The record appended to ``(X, y)`` is ``a`` rather than ``b``. This is the quantity the
+    sensitivity bounds, computed exactly, for brute-force checks of
+    :func:`functional_mechanism_sensitivity`.
+
+    Parameters
+    ----------
+    mechanism : FunctionalMechanismRegression
+        The mechanism whose :meth:`~FunctionalMechanismRegression.exact_coefficients` are compared
+        (its ``fit_intercept`` matters).
+    X : array-like of shape (n_samples, d)
+        The other records' features.
+    y : array-like of shape (n_samples,)
+        The other records' labels.
+    a : ndarray of shape (d + 1,)
+        One candidate record ``(x_1, ..., x_d, y)``.
+    b : ndarray of shape (d + 1,)
+        The other candidate record, in the same layout.
+
+    Returns
+    -------
+    float
+        The L1 distance between the two coefficient vectors.
+
+    Examples
+    --------
+    >>> fm = FunctionalMechanismRegression(fit_intercept=False)
+    >>> a, b = np.array([1.0, 1.0]), np.array([0.0, 0.0])
+    >>> replacement_change(fm, [[0.5]], [0.5], a, b)  # reaches d^2 + 2d = 3
+    3.0
+    """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     d = X.shape[1]
@@ -65,6 +116,29 @@ def check_unit_bounds(X: np.ndarray, y: np.ndarray | None = None, tol: float = 1
 
     The privacy guarantee of the functional mechanism holds only for data inside the declared
     bounds, so data outside them are refused rather than silently clipped.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The features.
+    y : ndarray of shape (n_samples,), default=None
+        The labels; None checks the features only.
+    tol : float, default=1e-9
+        Values up to ``tol`` outside [0, 1] are accepted (rounding errors).
+
+    Raises
+    ------
+    ValueError
+        Naming the first entry out of bounds.
+
+    Examples
+    --------
+    >>> check_unit_bounds(np.array([[0.2, 0.8]]), np.array([0.5]))  # in bounds: nothing happens
+    >>> try:
+    ...     check_unit_bounds(np.array([[0.2, 1.5]]))
+    ... except ValueError as err:
+    ...     print(str(err)[:40])
+    features must lie in [0, 1] for the priv
     """
     if X.size and (X.min() < -tol or X.max() > 1 + tol):
         bad = np.argwhere((X < -tol) | (X > 1 + tol))[0]
@@ -84,20 +158,24 @@ def check_unit_bounds(X: np.ndarray, y: np.ndarray | None = None, tol: float = 1
 class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
     """epsilon-DP linear regression by the functional mechanism (Zhang et al. 2012).
 
+    Features and labels must lie in [0, 1] (see :func:`check_unit_bounds`). The Laplace noise is
+    added to the coefficients of the least-squares polynomial; everything after it (trimming,
+    ridge, clipping) is post-processing.
+
     Parameters
     ----------
-    epsilon : float
+    epsilon : float, default=1.0
         Privacy budget, > 0 (pure epsilon-DP, replace-one neighbours).
-    fit_intercept : bool
+    fit_intercept : bool, default=True
         Whether to fit an intercept (a constant feature; it costs sensitivity).
-    random_state : None, int or numpy Generator
+    random_state : None, int or numpy.random.Generator, default=None
         Seed or Generator for the Laplace noise.
-    ridge : float
+    ridge : float, default=0.0
         A ridge penalty ``ridge * ||w||^2`` added to the noisy objective (post-processing, no
         privacy cost; 0 reproduces the plain mechanism with spectral trimming).
-    clip_predictions : bool
+    clip_predictions : bool, default=True
         Clip predictions to the label range [0, 1] (post-processing).
-    noise_floor : float
+    noise_floor : float, default=0.0
         Trim every eigen-direction of the noisy quadratic form whose eigenvalue is at most
         ``noise_floor`` times the Laplace scale ``sensitivity / epsilon`` (0, the default, trims
         only the non-positive ones, as Zhang et al.). The threshold depends only on the public
@@ -122,6 +200,13 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         Eigen-directions removed.
     n_features_in_ : int
         Number of features.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen at fit; defined only when ``X`` has feature names that are
+        all strings.
+
+    See Also
+    --------
+    functional_mechanism_sensitivity : the L1 sensitivity used for the noise.
 
     Notes
     -----
@@ -148,6 +233,17 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
 
     Detecting the rank deficiency on the private data (for instance from the exact ``X'X``)
     would itself leak and is not done.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((100, 2)); y = 0.2 + 0.3 * X[:, 0] + 0.4 * X[:, 1]
+    >>> m = FunctionalMechanismRegression(epsilon=1.0, random_state=0).fit(X, y)
+    >>> m.sensitivity_, m.laplace_scale_, m.coef_.shape
+    (14.0, 14.0, (2,))
+    >>> big = FunctionalMechanismRegression(epsilon=1e4, random_state=0).fit(X, y)
+    >>> big.coef_.round(2), round(big.intercept_, 2)  # little noise: close to least squares
+    (array([0.3, 0.4]), 0.2)
     """
 
     def __init__(self, epsilon: float = 1.0, fit_intercept: bool = True, random_state=None,
@@ -175,10 +271,34 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         return np.hstack([np.ones((X.shape[0], 1)), X]) if self.fit_intercept else X
 
     def exact_coefficients(self, X, y):
-        """The coefficient vector of the least-squares polynomial that the mechanism perturbs:
-        ``2 m_j`` (linear), then ``M_jj`` and ``2 M_jk`` for j < k over the upper triangle (with
-        an intercept the constant ``M_00 = n`` is left out). Returns (vector, mask of the upper
-        triangle entries it covers)."""
+        """The coefficient vector of the least-squares polynomial that the mechanism perturbs.
+
+        The vector holds ``2 m_j`` (the linear coefficients), then ``M_jj`` and ``2 M_jk`` for j < k
+        over the upper triangle (with an intercept the constant ``M_00 = n`` is left out); the
+        intercept's constant feature comes first.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The features.
+        y : array-like of shape (n_samples,)
+            The labels.
+
+        Returns
+        -------
+        coefficients : ndarray of shape (n_coefficients,)
+            The exact (noiseless) coefficients.
+        layout : tuple
+            ``(iu, scale, keep)``: the upper-triangle indices of the quadratic coefficients, their
+            factors (1 on the diagonal, 2 off it) and the mask of those kept in ``coefficients``.
+
+        Examples
+        --------
+        >>> fm = FunctionalMechanismRegression(fit_intercept=False)
+        >>> coefficients, layout = fm.exact_coefficients([[1.0], [0.5]], [1.0, 0.0])
+        >>> coefficients  # 2 sum(y x), sum(x^2)
+        array([2.  , 1.25])
+        """
         Xa = self._augment(np.asarray(X, dtype=float))
         y = np.asarray(y, dtype=float)
         p = Xa.shape[1]
@@ -193,8 +313,32 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         return np.concatenate([2.0 * m, quad[keep]]), (iu, scale, keep)
 
     def noisy_coefficients(self, X, y, rng=None):
-        """One draw of the mechanism's output: the exact coefficients plus Laplace noise of
-        scale ``sensitivity / epsilon`` on each (the epsilon-DP release)."""
+        """One draw of the mechanism's output: the epsilon-DP release.
+
+        It is the exact coefficients plus Laplace noise of scale ``sensitivity / epsilon`` on each.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The features.
+        y : array-like of shape (n_samples,)
+            The labels.
+        rng : numpy.random.Generator, default=None
+            The generator of the noise; None creates one from ``random_state``.
+
+        Returns
+        -------
+        ndarray of shape (n_coefficients,)
+            The noisy coefficients, in the layout of :meth:`exact_coefficients`.
+
+        Examples
+        --------
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.random((100, 2)); y = 0.2 + 0.3 * X[:, 0] + 0.4 * X[:, 1]
+        >>> fm = FunctionalMechanismRegression(epsilon=1.0, random_state=0)
+        >>> fm.noisy_coefficients(X, y).shape  # 3 linear and 5 quadratic coefficients
+        (8,)
+        """
         self._check_params()
         coefs, _ = self.exact_coefficients(X, y)
         d = np.asarray(X).shape[1]
@@ -235,8 +379,33 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         return (w[0], int(trimmed[0])) if single else (w, trimmed)
 
     def sample_weights(self, X, y, size: int, random_state=None) -> np.ndarray:
-        """``size`` independent runs of the mechanism on (X, y): an array (size, p) of fitted
-        weights (intercept first when ``fit_intercept``), for auditing the privacy claim."""
+        """Independent runs of the mechanism on (X, y), for auditing the privacy claim.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The features, in [0, 1].
+        y : array-like of shape (n_samples,)
+            The labels, in [0, 1].
+        size : int
+            The number of runs.
+        random_state : None, int or numpy.random.Generator, default=None
+            Seeds the noise of the runs.
+
+        Returns
+        -------
+        ndarray of shape (size, p)
+            The fitted weights of each run, intercept first when ``fit_intercept`` (p is
+            ``n_features + 1`` then, else ``n_features``).
+
+        Examples
+        --------
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.random((100, 2)); y = 0.2 + 0.3 * X[:, 0] + 0.4 * X[:, 1]
+        >>> fm = FunctionalMechanismRegression(epsilon=1.0)
+        >>> fm.sample_weights(X, y, size=5, random_state=0).shape
+        (5, 3)
+        """
         self._check_params()
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=float)
@@ -248,6 +417,33 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         return self._solve(noisy, X.shape[0], X.shape[1] + int(bool(self.fit_intercept)))[0]
 
     def fit(self, X, y):
+        """Fit the private weights: one release of the mechanism, then its minimiser.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training features, in [0, 1].
+        y : array-like of shape (n_samples,)
+            Labels, in [0, 1].
+
+        Returns
+        -------
+        self : FunctionalMechanismRegression
+            The fitted model.
+
+        Raises
+        ------
+        ValueError
+            For invalid parameters, or data outside [0, 1].
+
+        Examples
+        --------
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.random((100, 2)); y = 0.2 + 0.3 * X[:, 0] + 0.4 * X[:, 1]
+        >>> m = FunctionalMechanismRegression(epsilon=1.0, random_state=0).fit(X, y)
+        >>> m.epsilon_, m.n_trimmed_
+        (1.0, 0)
+        """
         self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         check_unit_bounds(X, y)
@@ -266,6 +462,27 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
+        """Predict with the private linear model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            ``X @ coef_ + intercept_``, clipped to [0, 1] when ``clip_predictions``.
+
+        Examples
+        --------
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.random((100, 2)); y = 0.2 + 0.3 * X[:, 0] + 0.4 * X[:, 1]
+        >>> m = FunctionalMechanismRegression(epsilon=1.0, random_state=0).fit(X, y)
+        >>> p = m.predict(X)
+        >>> p.shape, bool(p.min() >= 0 and p.max() <= 1)
+        ((100,), True)
+        """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         out = X @ self.coef_ + self.intercept_

@@ -28,6 +28,41 @@ class DPConfig:
     after the planned epochs) or ``noise_multiplier`` (then epsilon is whatever the accountant
     reports). ``delta`` is the delta of (epsilon, delta)-DP; ``max_grad_norm`` the per-sample
     clipping bound.
+
+    Parameters
+    ----------
+    epsilon : float, default=None
+        The target epsilon, a finite number > 0.
+    noise_multiplier : float, default=None
+        The noise multiplier sigma (noise in units of the clipping bound), a finite number > 0.
+    delta : float, default=1e-5
+        The delta of (epsilon, delta)-DP, in (0, 1).
+    max_grad_norm : float, default=1.0
+        The per-sample clipping bound, > 0.
+
+    Attributes
+    ----------
+    epsilon : float or None
+        The target epsilon.
+    noise_multiplier : float or None
+        The noise multiplier.
+    delta : float
+        The delta of (epsilon, delta)-DP.
+    max_grad_norm : float
+        The per-sample clipping bound.
+
+    Raises
+    ------
+    ValueError
+        Unless exactly one of ``epsilon`` and ``noise_multiplier`` is given, or for a value out of
+        its range.
+
+    Examples
+    --------
+    >>> DPConfig(epsilon=1.0)
+    DPConfig(epsilon=1.0, noise_multiplier=None, delta=1e-05, max_grad_norm=1.0)
+    >>> DPConfig(noise_multiplier=1.1, max_grad_norm=0.5).delta
+    1e-05
     """
 
     epsilon: float | None = None
@@ -36,8 +71,47 @@ class DPConfig:
     max_grad_norm: float = 1.0
 
     def make_private(self, model, optimizer, loader, epochs: int, generator=None):
-        """The privacy hook of :func:`midlib.nn.train_classifier`: :func:`make_private` with
-        this configuration."""
+        """The privacy hook of :func:`midlib.nn.train_classifier`.
+
+        It calls :func:`make_private` with this configuration.
+
+        Parameters
+        ----------
+        model : torch.nn.Module
+            The model to train (no BatchNorm: see :func:`check_opacus_compatible`).
+        optimizer : torch.optim.Optimizer
+            The optimizer of the model's parameters.
+        loader : torch.utils.data.DataLoader
+            The training data.
+        epochs : int
+            The planned number of epochs (used to reach a target ``epsilon``).
+        generator : torch.Generator, default=None
+            The generator of the noise (and of Poisson sampling); None uses Opacus's default.
+
+        Returns
+        -------
+        engine : opacus.PrivacyEngine
+            The engine; ``engine.get_epsilon(delta)`` is the epsilon spent so far.
+        model : opacus.GradSampleModule
+            The wrapped model.
+        optimizer : opacus.optimizers.DPOptimizer
+            The wrapped optimizer; ``optimizer.noise_multiplier`` is the noise used.
+        loader : opacus.data_loader.DPDataLoader
+            The loader with Poisson sampling.
+
+        Examples
+        --------
+        >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+        <torch._C.Generator object at ...>
+        >>> data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
+        >>> loader = torch.utils.data.DataLoader(data, batch_size=4)
+        >>> model = nn.Linear(2, 2)
+        >>> optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        >>> dp = DPConfig(noise_multiplier=1.0)
+        >>> engine, model, optimizer, loader = dp.make_private(model, optimizer, loader, epochs=1)
+        >>> type(optimizer).__name__, optimizer.noise_multiplier
+        ('DPOptimizer', 1.0)
+        """
         return make_private(model, optimizer, loader, self, epochs, generator=generator)
 
     def __post_init__(self):
@@ -61,7 +135,27 @@ class DPConfig:
 
 
 def check_opacus_compatible(model: nn.Module) -> None:
-    """Raise a ValueError naming the layers Opacus cannot train privately (e.g. BatchNorm)."""
+    """Raise a ValueError naming the layers Opacus cannot train privately (e.g. BatchNorm).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model to check.
+
+    Raises
+    ------
+    ValueError
+        Listing Opacus's objections, if any.
+
+    Examples
+    --------
+    >>> check_opacus_compatible(nn.Linear(2, 2))  # fine: nothing happens
+    >>> try:
+    ...     check_opacus_compatible(nn.BatchNorm1d(2))
+    ... except ValueError as err:
+    ...     print(str(err)[:41])
+    this model cannot be trained with DP-SGD:
+    """
     from opacus.validators import ModuleValidator
 
     errors = ModuleValidator.validate(model, strict=False)
@@ -77,8 +171,55 @@ def make_private(model: nn.Module, optimizer: torch.optim.Optimizer, loader, dp:
                  epochs: int, generator: torch.Generator | None = None):
     """Wrap ``model``, ``optimizer`` and ``loader`` with Opacus (RDP accountant).
 
-    Returns ``(engine, model, optimizer, loader)``; ``engine.get_epsilon(dp.delta)`` is the
-    epsilon spent so far and ``optimizer.noise_multiplier`` the noise actually used.
+    Opacus's ``PrivacyEngine`` is used with Poisson sampling and flat per-sample clipping; a target
+    ``dp.epsilon`` is turned into a noise multiplier by :func:`noise_multiplier_for` (Opacus's
+    binary search, cached).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model to train (no BatchNorm: see :func:`check_opacus_compatible`).
+    optimizer : torch.optim.Optimizer
+        The optimizer of the model's parameters.
+    loader : torch.utils.data.DataLoader
+        The training data; its length sets the sampling rate ``1 / len(loader)``.
+    dp : DPConfig
+        The privacy parameters.
+    epochs : int
+        The planned number of epochs (used to reach a target ``dp.epsilon``).
+    generator : torch.Generator, default=None
+        The generator of the noise (and of Poisson sampling); None uses Opacus's default.
+
+    Returns
+    -------
+    engine : opacus.PrivacyEngine
+        The engine; ``engine.get_epsilon(dp.delta)`` is the epsilon spent so far.
+    model : opacus.GradSampleModule
+        The wrapped model.
+    optimizer : opacus.optimizers.DPOptimizer
+        The wrapped optimizer; ``optimizer.noise_multiplier`` is the noise actually used.
+    loader : opacus.data_loader.DPDataLoader
+        The loader with Poisson sampling.
+
+    Raises
+    ------
+    TypeError
+        If ``dp`` is not a :class:`DPConfig`.
+    ValueError
+        If the model has layers Opacus cannot train privately.
+
+    Examples
+    --------
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
+    >>> loader = torch.utils.data.DataLoader(data, batch_size=4)
+    >>> model = nn.Linear(2, 2)
+    >>> optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    >>> dp = DPConfig(noise_multiplier=1.0)
+    >>> engine, model, optimizer, loader = make_private(model, optimizer, loader, dp, epochs=1)
+    >>> type(model).__name__, type(loader).__name__
+    ('GradSampleModule', 'DPDataLoader')
     """
     from opacus import PrivacyEngine
 
@@ -104,8 +245,32 @@ def make_private(model: nn.Module, optimizer: torch.optim.Optimizer, loader, dp:
 
 @lru_cache(maxsize=256)
 def noise_multiplier_for(epsilon: float, delta: float, sample_rate: float, epochs: int) -> float:
-    """The noise multiplier with which ``epochs`` epochs at ``sample_rate`` spend ``epsilon``
-    (Opacus's ``get_noise_multiplier``, RDP accountant, as in ``make_private_with_epsilon``)."""
+    """The noise multiplier with which ``epochs`` epochs at ``sample_rate`` spend ``epsilon``.
+
+    This is Opacus's ``get_noise_multiplier`` with the RDP accountant, as in
+    ``make_private_with_epsilon``; results are cached.
+
+    Parameters
+    ----------
+    epsilon : float
+        The target epsilon.
+    delta : float
+        The delta of (epsilon, delta)-DP.
+    sample_rate : float
+        The Poisson sampling rate of a step.
+    epochs : int
+        The number of epochs (``epochs / sample_rate`` steps).
+
+    Returns
+    -------
+    float
+        The noise multiplier sigma.
+
+    Examples
+    --------
+    >>> round(noise_multiplier_for(1.0, 1e-5, sample_rate=0.01, epochs=1), 2)
+    1.08
+    """
     from opacus.accountants.utils import get_noise_multiplier
 
     return float(get_noise_multiplier(target_epsilon=epsilon, target_delta=delta,
@@ -113,7 +278,29 @@ def noise_multiplier_for(epsilon: float, delta: float, sample_rate: float, epoch
 
 
 def rdp_epsilon(noise_multiplier: float, sample_rate: float, steps: int, delta: float) -> float:
-    """Epsilon of ``steps`` Poisson-subsampled Gaussian steps by Opacus's RDP accountant."""
+    """Epsilon of ``steps`` Poisson-subsampled Gaussian steps by Opacus's RDP accountant.
+
+    Parameters
+    ----------
+    noise_multiplier : float
+        The noise multiplier sigma of every step.
+    sample_rate : float
+        The Poisson sampling rate of a step, in (0, 1].
+    steps : int
+        The number of steps, >= 1.
+    delta : float
+        The delta of (epsilon, delta)-DP.
+
+    Returns
+    -------
+    float
+        The epsilon spent.
+
+    Examples
+    --------
+    >>> round(rdp_epsilon(1.0, sample_rate=0.01, steps=100, delta=1e-5), 2)
+    1.21
+    """
     from opacus.accountants import RDPAccountant
 
     if not 0 < sample_rate <= 1:

@@ -92,7 +92,7 @@ class DPDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimato
     --------
     >>> from midlib.data import make_survey
     >>> from midlib.defenses import DPDecisionTreeClassifier
-    >>> task = make_survey(200, seed=0)
+    >>> task = make_survey(200, random_state=0)
     >>> X, y = task.encode(), task.y()
     >>> clf = DPDecisionTreeClassifier(epsilon=1.0, max_depth=2, random_state=0).fit(X, y)
     >>> clf.tree_.node_count, clf.epsilon_, round(clf.epsilon_level_, 4)
@@ -152,7 +152,7 @@ class DPDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimato
         --------
         >>> from midlib.data import make_survey
         >>> from midlib.defenses import DPDecisionTreeClassifier
-        >>> task = make_survey(200, seed=0)
+        >>> task = make_survey(200, random_state=0)
         >>> clf = DPDecisionTreeClassifier(epsilon=2.0, max_depth=1, random_state=0)
         >>> clf.fit(task.encode(), task.y()).tree_.max_depth
         1

@@ -315,7 +315,7 @@ class MIDDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimat
     --------
     >>> from midlib.data import make_survey
     >>> from midlib.defenses import MIDDecisionTreeClassifier
-    >>> task = make_survey(200, seed=0)
+    >>> task = make_survey(200, random_state=0)
     >>> X, y = task.encode(), task.y()
     >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, random_state=0).fit(X, y)
     >>> clf.base_tree_.node_count, clf.tree_.node_count, clf.n_leaves_
@@ -367,7 +367,7 @@ class MIDDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimat
         --------
         >>> from midlib.data import make_survey
         >>> from midlib.defenses import MIDDecisionTreeClassifier
-        >>> task = make_survey(200, seed=0)
+        >>> task = make_survey(200, random_state=0)
         >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3).fit(task.encode(), task.y())
         >>> clf.n_leaves_
         7

@@ -50,8 +50,13 @@ class GaussianNoiseRegressor(RegressorMixin, BaseEstimator):
         Covariance of the training features.
     estimator_ : regressor
         The fitted mean model.
+    rng_ : numpy.random.Generator
+        The generator of the output noise.
     n_features_in_ : int
         Number of features seen at fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen at fit; defined only when ``X`` has feature names that are
+        all strings.
 
     See Also
     --------
@@ -100,6 +105,19 @@ class GaussianNoiseRegressor(RegressorMixin, BaseEstimator):
         -------
         self : GaussianNoiseRegressor
             The fitted model.
+
+        Raises
+        ------
+        ValueError
+            Unless exactly one of ``mi_cap`` and ``sigma`` is given.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).random((50, 2)); y = X @ [1.0, 2.0]
+        >>> m = GaussianNoiseRegressor(sigma=0.5, random_state=0).fit(X, y)
+        >>> m.coef_.round(6), m.noise_scale_
+        (array([1., 2.]), 0.5)
         """
         if (self.mi_cap is None) == (self.sigma is None):
             raise ValueError("give exactly one of mi_cap (nats) and sigma")
@@ -123,10 +141,20 @@ class GaussianNoiseRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Inputs.
 
         Returns
         -------
         ndarray of shape (n_samples,)
+            The mean predictions (the deterministic part of the model).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).random((50, 2)); y = X @ [1.0, 2.0]
+        >>> m = GaussianNoiseRegressor(mi_cap=0.1, random_state=0).fit(X, y)
+        >>> bool(np.allclose(m.predict_mean(X), y))
+        True
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
@@ -138,10 +166,22 @@ class GaussianNoiseRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Inputs.
 
         Returns
         -------
         ndarray of shape (n_samples,)
+            One sample ``w'x + b + sigma * xi`` per row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).random((50, 2)); y = X @ [1.0, 2.0]
+        >>> m = GaussianNoiseRegressor(mi_cap=0.1, random_state=0).fit(X, y)
+        >>> m.predict(X).shape
+        (50,)
+        >>> bool(np.all(m.predict(X) != m.predict(X)))  # fresh noise per call
+        True
         """
         mean = self.predict_mean(X)
         return mean + self.noise_scale_ * self.rng_.standard_normal(mean.shape)
@@ -157,6 +197,16 @@ class GaussianNoiseRegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         float
+            The bound in nats (``mi_cap`` on the training features when the model was fitted with
+            ``mi_cap``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).random((50, 2)); y = X @ [1.0, 2.0]
+        >>> m = GaussianNoiseRegressor(mi_cap=0.1, random_state=0).fit(X, y)
+        >>> round(m.information_bound(), 6)
+        0.1
         """
         check_is_fitted(self)
         if X is None:

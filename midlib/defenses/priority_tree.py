@@ -69,7 +69,7 @@ class PriorityDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEs
     --------
     >>> from midlib.data import make_survey
     >>> from midlib.defenses import PriorityDecisionTreeClassifier
-    >>> task = make_survey(200, seed=0)
+    >>> task = make_survey(200, random_state=0)
     >>> X, y = task.encode(), task.y()
     >>> j = task.sensitive_columns()[0]
     >>> top = PriorityDecisionTreeClassifier(j, position="top", max_depth=3, random_state=0)
@@ -120,7 +120,7 @@ class PriorityDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEs
         --------
         >>> from midlib.data import make_survey
         >>> from midlib.defenses import PriorityDecisionTreeClassifier
-        >>> task = make_survey(200, seed=0)
+        >>> task = make_survey(200, random_state=0)
         >>> clf = PriorityDecisionTreeClassifier(task.sensitive_columns()[0], max_depth=2)
         >>> clf.fit(task.encode(), task.y()).tree_.max_depth
         2

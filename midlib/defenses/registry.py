@@ -78,7 +78,15 @@ def parse_model_name(name: str) -> tuple[str, str]:
 
     Returns
     -------
-    family, defense : str
+    family : str
+        The model family, a key of :data:`DEFENSES`.
+    defense : str
+        The defense, a key of ``DEFENSES[family]``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
 
     Examples
     --------
@@ -117,8 +125,8 @@ def create_defense(family: str, defense: str = "none", strength=None, *, random_
 
     Examples
     --------
-    >>> create_defense("linear", "MID", 0.01, random_state=0)
-    MIDLinearRegression(lam=0.01, random_state=0)
+    >>> create_defense("linear", "MID", 0.1, random_state=0)
+    MIDLinearRegression(lam=0.1, random_state=0)
     """
     _check(family, defense, strength)
     if family == "network":
@@ -148,8 +156,24 @@ def create_defense(family: str, defense: str = "none", strength=None, *, random_
 
 @dataclass
 class NetworkDefense:
-    """What a network needs for one defense: pass ``head`` to :func:`midlib.nn.make_classifier`
-    and ``regularizer``/``privacy`` to :func:`midlib.nn.train_classifier` (None where unused).
+    """What a network needs for one defense.
+
+    Pass ``head`` to :func:`midlib.nn.make_classifier` and ``regularizer``/``privacy`` to
+    :func:`midlib.nn.train_classifier` (None where unused). Usually created by
+    :func:`network_defense`.
+
+    Parameters
+    ----------
+    defense : str
+        "none", "MID" or "DP".
+    strength : float or None
+        beta (MID) or epsilon (DP); None for "none".
+    head : callable, default=None
+        The head factory (MID: a VIB bottleneck).
+    regularizer : VIBRegularizer, default=None
+        MID's penalty.
+    privacy : DPConfig, default=None
+        DP-SGD's configuration.
 
     Attributes
     ----------
@@ -163,6 +187,13 @@ class NetworkDefense:
         MID's penalty.
     privacy : DPConfig or None
         DP-SGD's configuration.
+
+    Examples
+    --------
+    >>> NetworkDefense("none", None)
+    NetworkDefense(defense='none', strength=None, head=None, regularizer=None, privacy=None)
+    >>> NetworkDefense("DP", 1.0, privacy=DPConfig(epsilon=1.0)).privacy.epsilon
+    1.0
     """
 
     defense: str
@@ -181,7 +212,7 @@ def network_defense(defense: str = "none", strength=None, *, vib_k: int = 32,
     defense : {"none", "MID", "DP"}, default="none"
         The defense.
     strength : float, default=None
-        beta for MID, epsilon for DP.
+        beta for MID, epsilon for DP; None for "none".
     vib_k : int, default=32
         MID's bottleneck dimension.
     delta : float, default=1e-5
@@ -192,11 +223,14 @@ def network_defense(defense: str = "none", strength=None, *, vib_k: int = 32,
     Returns
     -------
     NetworkDefense
+        The head, regularizer and privacy configuration of the defense (None where unused).
 
     Examples
     --------
     >>> network_defense("MID", 0.01).regularizer
     VIBRegularizer(beta=0.01)
+    >>> network_defense("DP", 1.0).privacy
+    DPConfig(epsilon=1.0, noise_multiplier=None, delta=1e-05, max_grad_norm=1.0)
     """
     _check("network", defense, strength)
     if defense == "MID":

@@ -426,7 +426,7 @@ class TreePredictorMixin:
     --------
     >>> from midlib.data import make_survey
     >>> from midlib.defenses import MIDDecisionTreeClassifier, TreePredictorMixin
-    >>> task = make_survey(200, seed=0)
+    >>> task = make_survey(200, random_state=0)
     >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, random_state=0)
     >>> clf = clf.fit(task.encode(), task.y())
     >>> isinstance(clf, TreePredictorMixin)
@@ -457,7 +457,7 @@ class TreePredictorMixin:
         --------
         >>> from midlib.data import make_survey
         >>> from midlib.defenses import MIDDecisionTreeClassifier
-        >>> task = make_survey(200, seed=0)
+        >>> task = make_survey(200, random_state=0)
         >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, random_state=0)
         >>> clf.fit(task.encode(), task.y()).apply(task.encode()[:5])
         array([ 9,  6,  4, 11,  9])
@@ -482,7 +482,7 @@ class TreePredictorMixin:
         --------
         >>> from midlib.data import make_survey
         >>> from midlib.defenses import MIDDecisionTreeClassifier
-        >>> task = make_survey(200, seed=0)
+        >>> task = make_survey(200, random_state=0)
         >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, random_state=0)
         >>> path = clf.fit(task.encode(), task.y()).decision_path(task.encode()[:2])
         >>> path.shape
@@ -510,7 +510,7 @@ class TreePredictorMixin:
         --------
         >>> from midlib.data import make_survey
         >>> from midlib.defenses import MIDDecisionTreeClassifier
-        >>> task = make_survey(200, seed=0)
+        >>> task = make_survey(200, random_state=0)
         >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, random_state=0)
         >>> clf.fit(task.encode(), task.y()).predict_proba(task.encode()[:2]).round(2)
         array([[0.01, 0.98, 0.01],
@@ -539,7 +539,7 @@ class TreePredictorMixin:
         --------
         >>> from midlib.data import make_survey
         >>> from midlib.defenses import MIDDecisionTreeClassifier
-        >>> task = make_survey(200, seed=0)
+        >>> task = make_survey(200, random_state=0)
         >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, stochastic=False)
         >>> clf.fit(task.encode(), task.y()).predict(task.encode()[:5])
         array([1, 0, 2, 1, 1])
@@ -573,7 +573,7 @@ class TreePredictorMixin:
         --------
         >>> from midlib.data import make_survey
         >>> from midlib.defenses import MIDDecisionTreeClassifier
-        >>> task = make_survey(200, seed=0)
+        >>> task = make_survey(200, random_state=0)
         >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, stochastic=False)
         >>> clf.fit(task.encode(), task.y()).output_distribution(task.encode()[:2])
         array([[0., 1., 0.],
@@ -606,7 +606,7 @@ class TreePredictorMixin:
         --------
         >>> from midlib.data import make_survey
         >>> from midlib.defenses import MIDDecisionTreeClassifier
-        >>> task = make_survey(200, seed=0)
+        >>> task = make_survey(200, random_state=0)
         >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, random_state=0)
         >>> clf = clf.fit(task.encode(), task.y())
         >>> round(clf.mutual_information(), 3), round(clf.mutual_information(task.encode()), 3)
@@ -640,7 +640,7 @@ class TreePredictorMixin:
         --------
         >>> from midlib.data import make_survey
         >>> from midlib.defenses import MIDDecisionTreeClassifier
-        >>> task = make_survey(200, seed=0)
+        >>> task = make_survey(200, random_state=0)
         >>> clf = MIDDecisionTreeClassifier(lam=0.1, max_depth=3, random_state=0)
         >>> sk = clf.fit(task.encode(), task.y()).to_sklearn()
         >>> type(sk).__name__, sk.tree_ is clf.tree_

@@ -33,9 +33,19 @@ class VIBHead(nn.Module):
 
     Parameters
     ----------
-    in_features : width of the features ``h`` from the backbone.
-    n_classes : number of classes.
-    k : dimension of the bottleneck ``z`` (64 by default).
+    in_features : int
+        Width of the features ``h`` from the backbone.
+    n_classes : int
+        Number of classes.
+    k : int, default=64
+        Dimension of the bottleneck ``z``.
+
+    Attributes
+    ----------
+    encoder : torch.nn.Linear
+        The layer from ``h`` to the ``2k`` numbers giving ``mu`` and ``std``.
+    classifier : torch.nn.Linear
+        The layer from ``z`` to the logits.
 
     Notes
     -----
@@ -61,7 +71,34 @@ class VIBHead(nn.Module):
         self.classifier = nn.Linear(self.k, self.n_classes)
 
     def encode(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The mean and standard deviation of q(z | x) for features ``h``."""
+        """The mean and standard deviation of q(z | x) for features ``h``.
+
+        Parameters
+        ----------
+        h : torch.Tensor of shape (batch, in_features)
+            Features from the backbone.
+
+        Returns
+        -------
+        mu : torch.Tensor of shape (batch, k)
+            The mean of ``q(z | x)``: the first ``k`` outputs of ``encoder``.
+        std : torch.Tensor of shape (batch, k)
+            Its standard deviation, ``softplus(raw - 5)`` of the last ``k`` outputs ``raw``.
+
+        Raises
+        ------
+        ValueError
+            If ``h`` does not have shape ``(batch, in_features)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from midlib.defenses import VIBHead
+        >>> _ = torch.manual_seed(0)
+        >>> mu, std = VIBHead(8, 3, k=4).encode(torch.zeros(5, 8))
+        >>> mu.shape, std.shape
+        (torch.Size([5, 4]), torch.Size([5, 4]))
+        """
         if h.ndim != 2 or h.shape[1] != self.in_features:
             raise ValueError(
                 f"VIBHead expects features of shape (batch, {self.in_features}), got {tuple(h.shape)}"
@@ -72,22 +109,99 @@ class VIBHead(nn.Module):
         return mu, std
 
     def forward_with_kl(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Logits of one draw ``z ~ q(z | x)`` and each record's KL term, shape (batch,)."""
+        """Logits of one draw ``z ~ q(z | x)`` and each record's KL term.
+
+        Parameters
+        ----------
+        h : torch.Tensor of shape (batch, in_features)
+            Features from the backbone.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (batch, n_classes)
+            The classifier's output on ``z = mu + std * eps``, ``eps ~ N(0, I)``.
+        kl : torch.Tensor of shape (batch,)
+            Each record's ``KL(N(mu, std^2) || N(0, I))`` in nats (:func:`gaussian_kl`).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from midlib.defenses import VIBHead
+        >>> _ = torch.manual_seed(0)
+        >>> logits, kl = VIBHead(8, 3, k=4).forward_with_kl(torch.zeros(5, 8))
+        >>> logits.shape, kl.shape
+        (torch.Size([5, 3]), torch.Size([5]))
+        """
         mu, std = self.encode(h)
         z = mu + std * torch.randn_like(std)
         return self.classifier(z), gaussian_kl(mu, std)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        """Logits of one draw ``z ~ q(z | x)``."""
+        """Logits of one draw ``z ~ q(z | x)``.
+
+        Parameters
+        ----------
+        h : torch.Tensor of shape (batch, in_features)
+            Features from the backbone.
+
+        Returns
+        -------
+        torch.Tensor of shape (batch, n_classes)
+            The logits; a fresh draw of ``z`` on every call, in training and evaluation mode.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from midlib.defenses import VIBHead
+        >>> _ = torch.manual_seed(0)
+        >>> VIBHead(8, 3, k=4)(torch.zeros(5, 8)).shape
+        torch.Size([5, 3])
+        """
         return self.forward_with_kl(h)[0]
 
     def extra_repr(self) -> str:
+        """The sizes shown in the module's ``repr``.
+
+        Returns
+        -------
+        str
+            ``in_features``, ``n_classes`` and ``k``.
+
+        Examples
+        --------
+        >>> from midlib.defenses import VIBHead
+        >>> VIBHead(8, 3, k=4).extra_repr()
+        'in_features=8, n_classes=3, k=4'
+        """
         return f"in_features={self.in_features}, n_classes={self.n_classes}, k={self.k}"
 
 
 def gaussian_kl(mu: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """``KL(N(mu, diag(std^2)) || N(0, I))`` for each row, in nats:
-    ``0.5 * sum(mu^2 + std^2 - 1 - log std^2)``."""
+    """``KL(N(mu, diag(std^2)) || N(0, I))`` for each row, in nats.
+
+    It is ``0.5 * sum(mu^2 + std^2 - 1 - log std^2)`` over the ``k`` coordinates.
+
+    Parameters
+    ----------
+    mu : torch.Tensor of shape (batch, k)
+        Means.
+    std : torch.Tensor of shape (batch, k)
+        Standard deviations (positive).
+
+    Returns
+    -------
+    torch.Tensor of shape (batch,)
+        The KL divergence of each row.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from midlib.defenses.vib import gaussian_kl
+    >>> gaussian_kl(torch.zeros(2, 3), torch.ones(2, 3))
+    tensor([0., 0.])
+    >>> gaussian_kl(torch.ones(1, 2), torch.ones(1, 2))
+    tensor([1.])
+    """
     var = std.pow(2)
     return 0.5 * (mu.pow(2) + var - 1.0 - torch.log(var)).sum(dim=1)
 
@@ -146,13 +260,59 @@ class VIBRegularizer:
         self.weight = self.beta
 
     def check(self, model: nn.Module) -> None:
-        """Raise a ValueError if ``model`` has no :class:`VIBHead` (and no ``features``)."""
+        """Raise a ValueError if ``model`` has no :class:`VIBHead` (and no ``features``).
+
+        Parameters
+        ----------
+        model : torch.nn.Module
+            The network to train, e.g. from ``make_classifier(..., head=vib_head(k))``.
+
+        Raises
+        ------
+        ValueError
+            If ``model`` holds no :class:`VIBHead` (or several), or has no ``features``
+            method feeding it.
+
+        Examples
+        --------
+        >>> from midlib.defenses import VIBRegularizer, vib_head
+        >>> from midlib.nn import make_classifier
+        >>> net = make_classifier((6,), 3, hidden=(8,), head=vib_head(4), seed=0)
+        >>> VIBRegularizer(0.01).check(net)  # passes silently
+        """
         find_vib(model)
         if not hasattr(model, "features"):
             raise ValueError("MID needs a model with features(x) feeding its VIBHead "
                              "(build it with make_classifier(..., head=vib_head(k)))")
 
     def __call__(self, net: nn.Module, xb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run ``net`` on a batch through its :class:`VIBHead`.
+
+        Parameters
+        ----------
+        net : torch.nn.Module
+            The network, with a ``features`` method feeding its :class:`VIBHead` (or the
+            wrapper Opacus puts around such a network, under DP-SGD).
+        xb : torch.Tensor of shape (batch, ...)
+            A batch of inputs.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (batch, n_classes)
+            The logits of one draw of ``z`` per record.
+        kl : torch.Tensor
+            The batch-mean KL term (a scalar), which the training loop weighs by ``weight``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from midlib.defenses import VIBRegularizer, vib_head
+        >>> from midlib.nn import make_classifier
+        >>> net = make_classifier((6,), 3, hidden=(8,), head=vib_head(4), seed=0)
+        >>> logits, kl = VIBRegularizer(0.01)(net, torch.zeros(5, 6))
+        >>> logits.shape, kl.shape
+        (torch.Size([5, 3]), torch.Size([]))
+        """
         # under DP-SGD, Opacus wraps the model; its hooks on the layers fire on any call path
         module = net if hasattr(net, "features") else getattr(net, "_module", net)
         logits, kl = find_vib(module).forward_with_kl(module.features(xb))
@@ -163,7 +323,31 @@ class VIBRegularizer:
 
 
 def find_vib(model: nn.Module) -> VIBHead:
-    """The :class:`VIBHead` inside ``model`` (the model itself if it is one)."""
+    """The :class:`VIBHead` inside ``model`` (the model itself if it is one).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A :class:`VIBHead` or a network holding exactly one.
+
+    Returns
+    -------
+    VIBHead
+        The head.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` holds no :class:`VIBHead`, or several.
+
+    Examples
+    --------
+    >>> from midlib.defenses import find_vib, vib_head
+    >>> from midlib.nn import make_classifier
+    >>> net = make_classifier((6,), 3, hidden=(8,), head=vib_head(4), seed=0)
+    >>> find_vib(net).k
+    4
+    """
     if isinstance(model, VIBHead):
         return model
     heads = [m for m in model.modules() if isinstance(m, VIBHead)]
@@ -181,7 +365,34 @@ def posterior(model_or_head: nn.Module, X, batch_size: int = 512) -> tuple[torch
     """``(mu, std)`` of q(z | x) for every record of ``X``.
 
     ``model_or_head`` is a model holding one :class:`VIBHead` (then ``X`` are its inputs) or a
-    head itself (then ``X`` are features).
+    head itself (then ``X`` are features). Computed in evaluation mode without gradients; the
+    model's training mode is restored afterwards.
+
+    Parameters
+    ----------
+    model_or_head : torch.nn.Module
+        A model with a ``features`` method feeding its one :class:`VIBHead`, or a head.
+    X : array-like or torch.Tensor of shape (n, ...)
+        The model's inputs (or the head's features).
+    batch_size : int, default=512
+        Records encoded at a time.
+
+    Returns
+    -------
+    mu : torch.Tensor of shape (n, k)
+        The means of ``q(z | x)``.
+    std : torch.Tensor of shape (n, k)
+        Their standard deviations.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from midlib.defenses import VIBHead
+    >>> from midlib.defenses.vib import posterior
+    >>> _ = torch.manual_seed(0)
+    >>> mu, std = posterior(VIBHead(8, 3, k=4), torch.zeros(10, 8))
+    >>> mu.shape, std.shape
+    (torch.Size([10, 4]), torch.Size([10, 4]))
     """
     head = find_vib(model_or_head)
     X = as_tensors(X)
@@ -200,9 +411,33 @@ def posterior(model_or_head: nn.Module, X, batch_size: int = 512) -> tuple[torch
 
 
 def kl_bound_nats(model_or_head: nn.Module, X) -> float:
-    """``E_x KL(q(z|x) || N(0, I))`` over the records of ``X`` (nats): an upper bound on
-    ``I(X; Z) >= I(X; Yhat)`` for ``X`` uniform over these records (and, in expectation, for
-    the distribution they are drawn from)."""
+    """``E_x KL(q(z|x) || N(0, I))`` over the records of ``X`` (nats).
+
+    An upper bound on ``I(X; Z) >= I(X; Yhat)`` for ``X`` uniform over these records (and, in
+    expectation, for the distribution they are drawn from).
+
+    Parameters
+    ----------
+    model_or_head : torch.nn.Module
+        A model with a ``features`` method feeding its one :class:`VIBHead`, or a head
+        (see :func:`posterior`).
+    X : array-like or torch.Tensor of shape (n, ...)
+        The records (the model's inputs, or the head's features).
+
+    Returns
+    -------
+    float
+        The mean KL term, in nats (computed in float64).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from midlib.defenses import VIBHead, kl_bound_nats
+    >>> _ = torch.manual_seed(0)
+    >>> head = VIBHead(8, 3, k=4)
+    >>> kl_bound_nats(head, torch.randn(20, 8)) > 0
+    True
+    """
     mu, std = posterior(model_or_head, X)
     return float(gaussian_kl(mu.double(), std.double()).mean())
 
@@ -215,8 +450,48 @@ def mutual_information_mc(model_or_head: nn.Module, X, n_z: int = 16, seed: int 
     ``(1/N) sum_j q(z | x_j)``, so
     ``I(X; Z) = E_i E_{z ~ q(.|x_i)} [log q(z | x_i) - log (1/N) sum_j q(z | x_j)]``
     exactly; only the inner expectation over ``z`` is sampled (``n_z`` draws per record).
-    Returns ``(estimate, standard error)`` in nats. The estimate lies in ``[0, log N]``.
-    ``max_records`` caps N (a seeded subsample) to keep the N x N x k computation small.
+    The estimate lies in ``[0, log N]``. ``max_records`` caps N (a seeded subsample) to keep
+    the N x N x k computation small.
+
+    Parameters
+    ----------
+    model_or_head : torch.nn.Module
+        A model with a ``features`` method feeding its one :class:`VIBHead`, or a head
+        (see :func:`posterior`).
+    X : array-like or torch.Tensor of shape (N, ...)
+        The records (the model's inputs, or the head's features).
+    n_z : int, default=16
+        Draws of ``z`` per record, >= 1.
+    seed : int, default=0
+        Seeds the subsample and the draws (the global torch generator is not used).
+    max_records : int or None, default=1000
+        The largest number of records used (None: all of them).
+
+    Returns
+    -------
+    estimate : float
+        The estimate of ``I(X; Z)`` in nats.
+    se : float
+        Its standard error over records (NaN for a single record).
+
+    Raises
+    ------
+    ValueError
+        If ``n_z < 1``.
+
+    Examples
+    --------
+    With the initial, tiny standard deviations the records' posteriors barely overlap, so the
+    estimate is ``log N``:
+
+    >>> import math
+    >>> import torch
+    >>> from midlib.defenses import VIBHead, mutual_information_mc
+    >>> _ = torch.manual_seed(0)
+    >>> head = VIBHead(8, 3, k=4)
+    >>> est, se = mutual_information_mc(head, torch.randn(20, 8), n_z=4)
+    >>> round(est, 3), round(math.log(20), 3)
+    (2.996, 2.996)
     """
     if n_z < 1:
         raise ValueError(f"n_z must be >= 1, got {n_z}")
@@ -249,7 +524,44 @@ def label_mutual_information(model: nn.Module, X, n_draws: int = 256, seed: int 
     ``Yhat`` the label a stochastic model outputs (the argmax of one draw of its logits):
     ``H(mean_x p(.|x)) - mean_x H(p(.|x))`` with ``p(.|x)`` the frequencies over ``n_draws``
     draws. The plug-in conditional entropy is biased low by at most about
-    ``(n_classes - 1) / (2 n_draws)`` nats, so the estimate may exceed the truth by that much."""
+    ``(n_classes - 1) / (2 n_draws)`` nats, so the estimate may exceed the truth by that much.
+
+    The draws run in evaluation mode with the torch generator forked and seeded by ``seed``
+    (the global generator is left as it was); the model's training mode is restored.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A stochastic classifier mapping inputs to logits (e.g. a network with a
+        :class:`VIBHead`, or a head itself).
+    X : array-like or torch.Tensor of shape (n, ...)
+        The records.
+    n_draws : int, default=256
+        Draws of the output per record, >= 1.
+    seed : int, default=0
+        Seeds the draws.
+
+    Returns
+    -------
+    float
+        The plug-in estimate of ``I(X; Yhat)`` in nats.
+
+    Raises
+    ------
+    ValueError
+        If ``n_draws < 1``.
+
+    Examples
+    --------
+    >>> import math
+    >>> import torch
+    >>> from midlib.defenses import VIBHead, label_mutual_information
+    >>> _ = torch.manual_seed(0)
+    >>> head = VIBHead(8, 3, k=4)
+    >>> info = label_mutual_information(head, torch.randn(20, 8), n_draws=16)
+    >>> 0 <= info <= math.log(3)
+    True
+    """
     if n_draws < 1:
         raise ValueError(f"n_draws must be >= 1, got {n_draws}")
     X = as_tensors(X)

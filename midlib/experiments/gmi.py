@@ -16,15 +16,60 @@ def train_target(split: dict, defense: str = "none", strength: float | None = No
                  epochs: int = 10, conv=(16, 32), hidden=(64,), vib_k: int = 32,
                  lr: float = 1e-3, batch_size: int = 64, dp_batch_size: int = 256,
                  dp_lr: float = 4e-3, seed: int = 0):
-    """Train a target classifier on the private training digits of ``split``
-    (:func:`midlib.data.mnist_split`) with no defence (``defense="none"``), MID (a VIB head,
-    ``strength`` = beta) or DP-SGD (``strength`` = epsilon, delta 1e-5, clipping norm 1).
+    """Train a target classifier on the private training digits of ``split``.
 
-    Returns ``(model, info)``; ``info`` holds ``model_acc`` (accuracy on the held-out private
-    digits, one draw of a VIB per prediction), ``train_acc``, ``epsilon`` (spent, DP only) and
-    ``train_seconds``. The architecture is a small CNN (``conv`` channels, GroupNorm, then
-    ``hidden`` units); DP-SGD runs with larger batches and learning rate (``dp_batch_size``,
-    ``dp_lr``), as DP-SGD usually needs.
+    The defence is none (``defense="none"``), MID (a VIB head, ``strength`` = beta) or DP-SGD
+    (``strength`` = epsilon, delta 1e-5, clipping norm 1). The architecture is a small CNN
+    (``conv`` channels, GroupNorm, then ``hidden`` units); DP-SGD runs with larger batches and
+    learning rate (``dp_batch_size``, ``dp_lr``), as DP-SGD usually needs.
+
+    Parameters
+    ----------
+    split : dict
+        The GMI split of :func:`midlib.data.mnist_split`: its ``train`` and ``test``
+        ``(images, labels)`` pairs of private digits and its ``private_classes``.
+    defense : {"none", "MID", "DP"}, default="none"
+        The defence.
+    strength : float, default=None
+        beta (MID) or epsilon (DP); positive, and required unless ``defense`` is "none".
+    epochs : int, default=10
+        Training epochs.
+    conv : tuple of int, default=(16, 32)
+        Channels of the convolution blocks.
+    hidden : tuple of int, default=(64,)
+        Hidden widths after the convolutions.
+    vib_k : int, default=32
+        MID's bottleneck dimension.
+    lr : float, default=1e-3
+        Adam's learning rate without DP.
+    batch_size : int, default=64
+        Batch size without DP.
+    dp_batch_size : int, default=256
+        Expected batch size under DP-SGD.
+    dp_lr : float, default=4e-3
+        Adam's learning rate under DP-SGD.
+    seed : int, default=0
+        Seeds the initialisation, the training and the accuracy's draws.
+
+    Returns
+    -------
+    model : Classifier
+        The trained target.
+    info : dict
+        ``model_acc`` (accuracy on the held-out private digits, one draw of a VIB per
+        prediction), ``train_acc``, ``epsilon`` (spent, DP only; NaN otherwise) and
+        ``train_seconds``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.random((12, 8, 8)).astype(np.float32), np.arange(12) % 2
+    >>> split = {"train": (x, y), "test": (x[:4], y[:4]), "all": (x, np.arange(12) % 3),
+    ...          "private_classes": [0, 1]}
+    >>> model, info = train_target(split, epochs=1, conv=(2,), hidden=(4,))
+    >>> model.n_classes, sorted(info)
+    (2, ['epsilon', 'model_acc', 'train_acc', 'train_seconds'])
     """
     if defense != "none" and (strength is None or not strength > 0):
         raise ValueError(f"defense {defense!r} needs a positive strength (beta for MID, epsilon for DP)")
@@ -46,10 +91,42 @@ def train_target(split: dict, defense: str = "none", strength: float | None = No
 
 def train_evaluation_classifier(split: dict, *, epochs: int = 10, conv=(32, 64), hidden=(128,),
                                 seed: int = 0):
-    """The evaluation classifier: a small CNN (wider than the targets)
-    trained on *all ten* digits of ``split["all"]``, so that top-1 and top-5 are read among
-    ten classes and a reconstruction that looks like a public digit counts as a failure.
-    Returns ``(model, class_map)``: ``class_map`` maps the target's class indices to digits.
+    """The evaluation classifier: a small CNN (wider than the targets) on all ten digits.
+
+    It is trained on *all ten* digits of ``split["all"]``, so that top-1 and top-5 are read
+    among ten classes and a reconstruction that looks like a public digit counts as a failure.
+
+    Parameters
+    ----------
+    split : dict
+        The GMI split of :func:`midlib.data.mnist_split`: its ``all`` ``(images, labels)``
+        pair (labels: the digits) and its ``private_classes``.
+    epochs : int, default=10
+        Training epochs.
+    conv : tuple of int, default=(32, 64)
+        Channels of the convolution blocks.
+    hidden : tuple of int, default=(128,)
+        Hidden widths after the convolutions.
+    seed : int, default=0
+        Seeds the initialisation and the training.
+
+    Returns
+    -------
+    model : Classifier
+        The trained evaluation classifier (ten classes).
+    class_map : dict of int to int
+        Maps the target's class indices to digits.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.random((12, 8, 8)).astype(np.float32), np.arange(12) % 2
+    >>> split = {"train": (x, y), "test": (x[:4], y[:4]), "all": (x, np.arange(12) % 3),
+    ...          "private_classes": [0, 1]}
+    >>> model, class_map = train_evaluation_classifier(split, epochs=1, conv=(2,), hidden=(4,))
+    >>> model.n_classes, class_map
+    (10, {0: 0, 1: 1})
     """
     x, y = split["all"]
     model = make_classifier(x.shape[1:], 10, conv=conv, hidden=hidden, seed=seed)
@@ -59,7 +136,28 @@ def train_evaluation_classifier(split: dict, *, epochs: int = 10, conv=(32, 64),
 
 
 def attack_summary(scores: pd.DataFrame) -> dict:
-    """Attack top-1, top-5 (over all reconstructions) and mean KNN distance of a scored run."""
+    """Attack top-1, top-5 (over all reconstructions) and mean KNN distance of a scored run.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        One row per reconstruction with the columns ``top1``, ``top5``, ``top1_private`` and
+        ``knn_dist`` (as :func:`midlib.attacks.evaluate_reconstructions` returns them).
+
+    Returns
+    -------
+    dict of str to float
+        ``attack_top1``, ``attack_top5``, ``attack_top1_private`` (the means of the hits) and
+        ``knn_dist`` (the mean KNN distance).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> scores = pd.DataFrame({"top1": [1.0, 0.0], "top5": [1.0, 1.0],
+    ...                        "top1_private": [1.0, 1.0], "knn_dist": [2.0, 4.0]})
+    >>> attack_summary(scores)
+    {'attack_top1': 0.5, 'attack_top5': 1.0, 'attack_top1_private': 1.0, 'knn_dist': 3.0}
+    """
     return {"attack_top1": float(scores["top1"].mean()), "attack_top5": float(scores["top5"].mean()),
             "attack_top1_private": float(scores["top1_private"].mean()),
             "knn_dist": float(scores["knn_dist"].mean())}

@@ -43,6 +43,14 @@ def run(defense: str, strength, seed: int, *, task, targets: dict | None = None,
         One row per (target, access, game): ``method``, ``strength``, held-out ``mse`` and
         training ``mse_train`` of the released (sampled) predictions, ``target``, ``access``,
         ``game``, ``success``, ``baseline``, ``advantage``.
+
+    Examples
+    --------
+    >>> from midlib.data import make_pharmacogenetic
+    >>> rows = run("none", None, 0, task=make_pharmacogenetic(200, seed=0),
+    ...            accesses=("white-box",))
+    >>> [(row["access"], row["game"]) for row in rows]
+    [('white-box', 'training-set'), ('white-box', 'distributional')]
     """
     targets = targets or {"target": task}
     members, nonmembers = task.split(test_size, seed)

@@ -86,6 +86,17 @@ def run(defense: str, strength, seed: int, *, task, test_size: float = 0.3,
         ``precision``, ``recall``, ``success`` (accuracy), ``baseline`` and ``advantage``, the
         exact ``info`` I(X; Yhat) of the tree, and its number of leaves. The defense is in the
         ``method`` column and its strength in ``param``.
+
+    Examples
+    --------
+    >>> from midlib.data import make_survey
+    >>> out = run("none", None, 0, task=make_survey(100))
+    >>> out[["attack", "game", "method"]]
+          attack            game method
+    0  white-box    training-set   none
+    1  white-box  distributional   none
+    2  black-box    training-set   none
+    3  black-box  distributional   none
     """
     attacks = attacks or {"white-box": WhiteBoxTreeAttack, "black-box": ClassifierMAP}
     train, test = task.split(test_size, seed)

@@ -23,16 +23,68 @@ def run(defense: str = "none", strength: float | None = None, seed: int = 0, *, 
         epochs: int = 30, hidden=(64,), vib_k: int = 32, update_steps: int = 5,
         update_lr: float = 0.05, n_shadow_updates: int = 400,
         n_target_updates: int = 200) -> list[dict]:
-    """One point of the Update-Leaks experiment: train a target and a shadow model the same way
-    (``defense`` "none"; "MID" with ``strength`` = beta; "DP" with ``strength`` = epsilon, used for
-    training and for every update; "DP-train": DP-SGD training only, plain updates), fit the attack on shadow updates (from the shadow's
-    training records and from held-out records, half each), and attack updates of the target
-    with its training records (``split="train"``) and with held-out records
-    (``split="heldout"``). Returns one row per split: ``model_acc`` (target accuracy on the
-    held-out records), ``attack_acc``, ``train_epsilon``, ``update_epsilon`` (add/remove) and
-    ``replacement_epsilon`` of one update (NaN without DP), ``prior_max`` (the largest label
-    frequency among the attacked update records: the best guess without the model) and
-    ``seconds``. The rows name the defense ``method`` and its strength ``param``.
+    """One point of the Update-Leaks experiment.
+
+    Train a target and a shadow model the same way (``defense`` "none"; "MID" with
+    ``strength`` = beta; "DP" with ``strength`` = epsilon, used for training and for every
+    update; "DP-train": DP-SGD training only, plain updates), fit the attack on shadow updates
+    (from the shadow's training records and from held-out records, half each), and attack
+    updates of the target with its training records (``split="train"``) and with held-out
+    records (``split="heldout"``).
+
+    Parameters
+    ----------
+    defense : {"none", "MID", "DP", "DP-train"}, default="none"
+        The defense (see :data:`DEFENSES`).
+    strength : float, default=None
+        beta (MID) or epsilon (DP, DP-train); positive, and required unless ``defense`` is
+        "none".
+    seed : int, default=0
+        Seeds the target (``seed``), the shadow (``seed + 1000``), the updates and the attack.
+    split : dict
+        The data, as :func:`midlib.data.digits_split` returns them: ``target`` and ``shadow``
+        ``(X, y)`` training sets, the ``probe`` records and the ``heldout`` ``(X, y)`` records
+        (the first half: the adversary's fresh update records; the second half: the target's
+        fresh update records and the test set of model accuracy).
+    epochs : int, default=30
+        Training epochs of the target and the shadow.
+    hidden : tuple of int, default=(64,)
+        Hidden widths of the networks.
+    vib_k : int, default=32
+        MID's bottleneck dimension.
+    update_steps : int, default=5
+        SGD steps of an update (see :class:`midlib.attacks.update_leaks.UpdateConfig`).
+    update_lr : float, default=0.05
+        The learning rate of an update.
+    n_shadow_updates : int, default=400
+        Shadow updates the attack is fitted on.
+    n_target_updates : int, default=200
+        Target updates attacked per split.
+
+    Returns
+    -------
+    list of dict
+        One row per split (``train``, ``heldout``): ``model_acc`` (target accuracy on the
+        held-out records), ``attack_acc``, ``train_epsilon``, ``update_epsilon`` (add/remove)
+        and ``replacement_epsilon`` of one update (NaN without DP), ``prior_max`` (the largest
+        label frequency among the attacked update records: the best guess without the model)
+        and ``seconds``. The rows name the defense ``method`` and its strength ``param``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown defense, or a defense without a positive strength.
+
+    Examples
+    --------
+    A real run trains two networks and simulates hundreds of updates; the arguments are
+    checked first:
+
+    >>> from midlib.data import digits_split
+    >>> run("MID", None, split=digits_split(seed=0))
+    Traceback (most recent call last):
+    ...
+    ValueError: defense 'MID' needs a positive strength (beta for MID, epsilon for DP)
     """
     if defense not in DEFENSES:
         raise ValueError(f"defense must be one of {DEFENSES}, got {defense!r}")
