@@ -103,7 +103,7 @@ def test_fitted_attributes_and_determinism():
     assert c.get_params() == a.get_params()
 
 
-@pytest.mark.parametrize("eps", [0, -1, float("nan"), float("inf"), "1", True])
+@pytest.mark.parametrize("eps", [0, -1, float("nan"), float("inf"), "1", None])
 def test_bad_epsilon(eps):
     X, y = _data()
     with pytest.raises(ValueError, match="epsilon"):

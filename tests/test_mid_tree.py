@@ -122,7 +122,7 @@ def test_information_is_bounded(n_leaves, n_classes, seed):
 
 
 @pytest.mark.parametrize("lam, err", [(-0.1, ValueError), (np.nan, ValueError), (np.inf, ValueError),
-                                      ("big", TypeError), (True, TypeError)])
+                                      ("big", TypeError), (None, TypeError)])
 def test_bad_lam(lam, err):
     X, y = np.array([[0.0], [1.0], [0.0], [1.0]]), np.array([0, 1, 0, 1])
     with pytest.raises(err, match="lam"):

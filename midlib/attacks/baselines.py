@@ -71,10 +71,10 @@ class AuxiliaryAdversary(Adversary):
     --------
     >>> from midlib.attacks import AuxiliaryAdversary
     >>> from midlib.data import make_survey
-    >>> task = make_survey(200, seed=0)
+    >>> task = make_survey(200, random_state=0)
     >>> adversary = AuxiliaryAdversary().fit(task, task.frame)
     >>> adversary.guess(None, task.frame.head(3))
-    array(['no', 'no', 'no'], dtype=object)
+    array(['no', 'no', 'yes'], dtype=object)
     """
 
     access = "none"
@@ -117,7 +117,7 @@ class AuxiliaryAdversary(Adversary):
         --------
         >>> from midlib.attacks import AuxiliaryAdversary
         >>> from midlib.data import make_survey
-        >>> task = make_survey(200, seed=0)
+        >>> task = make_survey(200, random_state=0)
         >>> AuxiliaryAdversary(knowledge="aux").fit(task, task.frame).estimator_
         LogisticRegression(max_iter=2000)
         """
@@ -161,7 +161,7 @@ class AuxiliaryAdversary(Adversary):
         --------
         >>> from midlib.attacks import AuxiliaryAdversary
         >>> from midlib.data import make_survey
-        >>> task = make_survey(200, seed=0)
+        >>> task = make_survey(200, random_state=0)
         >>> adversary = AuxiliaryAdversary().fit(task, task.frame)
         >>> adversary.scores(None, task.frame.head(2)).round(2)
         array([[0.96, 0.04],
@@ -217,7 +217,7 @@ class BayesAdversary(Adversary):
     >>> from midlib.attacks import BayesAdversary
     >>> from midlib.data import make_survey
     >>> from midlib.game import TargetPrediction
-    >>> task = make_survey(200, seed=0)  # sensitive values ['no', 'yes']
+    >>> task = make_survey(200, random_state=0)  # sensitive values ['no', 'yes']
     >>> channel = [[0.9, 0.1], [0.2, 0.8]]
     >>> adversary = BayesAdversary(channel, outputs=[0, 1], prior=[0.5, 0.5])
     >>> adversary = adversary.fit(task, task.frame)
@@ -260,7 +260,7 @@ class BayesAdversary(Adversary):
         --------
         >>> from midlib.attacks import BayesAdversary
         >>> from midlib.data import make_survey
-        >>> task = make_survey(200, seed=0)
+        >>> task = make_survey(200, random_state=0)
         >>> adversary = BayesAdversary([[0.9, 0.1], [0.2, 0.8]], outputs=[0, 1])
         >>> adversary.fit(task, task.frame).prior_.round(3)
         array([0.815, 0.185])
@@ -309,7 +309,7 @@ class BayesAdversary(Adversary):
         >>> from midlib.attacks import BayesAdversary
         >>> from midlib.data import make_survey
         >>> from midlib.game import TargetPrediction
-        >>> task = make_survey(200, seed=0)
+        >>> task = make_survey(200, random_state=0)
         >>> adversary = BayesAdversary([[0.9, 0.1], [0.2, 0.8]], outputs=[0, 1], prior=[0.5, 0.5])
         >>> adversary.fit(task, task.frame).scores(TargetPrediction([0, 1]), task.frame.head(2))
         array([[0.45, 0.1 ],
@@ -337,7 +337,7 @@ class BayesAdversary(Adversary):
         --------
         >>> from midlib.attacks import BayesAdversary
         >>> from midlib.data import make_survey
-        >>> task = make_survey(200, seed=0)
+        >>> task = make_survey(200, random_state=0)
         >>> adversary = BayesAdversary([[0.9, 0.1], [0.2, 0.8]], outputs=[0, 1], prior=[0.5, 0.5])
         >>> round(adversary.fit(task, task.frame).success(), 3)
         0.85
@@ -386,7 +386,7 @@ class OutputBayesAdversary(Adversary):
     >>> from midlib.attacks import OutputBayesAdversary
     >>> from midlib.data import make_pharmacogenetic
     >>> from midlib.game import TargetPrediction
-    >>> task = make_pharmacogenetic(200, seed=0)
+    >>> task = make_pharmacogenetic(200, random_state=0)
     >>> X = task.encode()
     >>> model = LinearRegression().fit(X, task.y(scaled=True))
     >>> adversary = OutputBayesAdversary().fit(task, task.frame)
@@ -422,7 +422,7 @@ class OutputBayesAdversary(Adversary):
         --------
         >>> from midlib.attacks import OutputBayesAdversary
         >>> from midlib.data import make_pharmacogenetic
-        >>> task = make_pharmacogenetic(200, seed=0)
+        >>> task = make_pharmacogenetic(200, random_state=0)
         >>> OutputBayesAdversary(max_aux=50).fit(task, task.frame).aux_.shape
         (50, 9)
         """
@@ -467,7 +467,7 @@ class OutputBayesAdversary(Adversary):
         >>> from midlib.attacks import OutputBayesAdversary
         >>> from midlib.data import make_pharmacogenetic
         >>> from midlib.game import TargetPrediction
-        >>> task = make_pharmacogenetic(200, seed=0)
+        >>> task = make_pharmacogenetic(200, random_state=0)
         >>> X = task.encode()
         >>> model = LinearRegression().fit(X, task.y(scaled=True))
         >>> adversary = OutputBayesAdversary().fit(task, task.frame)

@@ -360,7 +360,6 @@ class GAN:
 
     @property
     def latent_dim(self) -> int:
-        """The generator's latent dimension."""
         return self.generator.latent_dim
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:

@@ -31,7 +31,10 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from numbers import Real
+
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from midlib.validation import check_random_state
@@ -246,6 +249,15 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
     (array([0.3, 0.4]), 0.2)
     """
 
+    _parameter_constraints = {
+        "epsilon": [Interval(Real, 0, np.inf, closed="neither")],
+        "fit_intercept": ["boolean"],
+        "random_state": ["random_state", np.random.Generator],
+        "ridge": [Interval(Real, 0, np.inf, closed="left")],
+        "clip_predictions": ["boolean"],
+        "noise_floor": [Interval(Real, 0, np.inf, closed="left")],
+    }
+
     def __init__(self, epsilon: float = 1.0, fit_intercept: bool = True, random_state=None,
                  ridge: float = 0.0, clip_predictions: bool = True, noise_floor: float = 0.0):
         self.epsilon = epsilon
@@ -254,17 +266,6 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         self.ridge = ridge
         self.clip_predictions = clip_predictions
         self.noise_floor = noise_floor
-
-    # -- validation ------------------------------------------------------------------------------
-    def _check_params(self):
-        eps = self.epsilon
-        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not np.isfinite(eps) or eps <= 0:
-            raise ValueError(f"epsilon must be a finite number > 0, got {eps!r}")
-        if not isinstance(self.ridge, numbers.Real) or not np.isfinite(self.ridge) or self.ridge < 0:
-            raise ValueError(f"ridge must be a finite number >= 0, got {self.ridge!r}")
-        nf = self.noise_floor
-        if isinstance(nf, bool) or not isinstance(nf, numbers.Real) or not np.isfinite(nf) or nf < 0:
-            raise ValueError(f"noise_floor must be a finite number >= 0, got {nf!r}")
 
     # -- the mechanism ---------------------------------------------------------------------------
     def _augment(self, X):
@@ -339,7 +340,7 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         >>> fm.noisy_coefficients(X, y).shape  # 3 linear and 5 quadratic coefficients
         (8,)
         """
-        self._check_params()
+        self._validate_params()
         coefs, _ = self.exact_coefficients(X, y)
         d = np.asarray(X).shape[1]
         b = functional_mechanism_sensitivity(d, self.fit_intercept) / self.epsilon
@@ -406,7 +407,7 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         >>> fm.sample_weights(X, y, size=5, random_state=0).shape
         (5, 3)
         """
-        self._check_params()
+        self._validate_params()
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=float)
         check_unit_bounds(X, y)
@@ -416,6 +417,7 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         noisy = coefs[None, :] + rng.laplace(0.0, b, size=(size, len(coefs)))
         return self._solve(noisy, X.shape[0], X.shape[1] + int(bool(self.fit_intercept)))[0]
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the private weights: one release of the mechanism, then its minimiser.
 
@@ -444,7 +446,6 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         >>> m.epsilon_, m.n_trimmed_
         (1.0, 0)
         """
-        self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         check_unit_bounds(X, y)
         rng = check_random_state(self.random_state)

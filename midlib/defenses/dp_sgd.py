@@ -101,8 +101,6 @@ class DPConfig:
 
         Examples
         --------
-        >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
-        <torch._C.Generator object at ...>
         >>> data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
         >>> loader = torch.utils.data.DataLoader(data, batch_size=4)
         >>> model = nn.Linear(2, 2)
@@ -210,8 +208,6 @@ def make_private(model: nn.Module, optimizer: torch.optim.Optimizer, loader, dp:
 
     Examples
     --------
-    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
-    <torch._C.Generator object at ...>
     >>> data = torch.utils.data.TensorDataset(torch.randn(8, 2), torch.randint(0, 2, (8,)))
     >>> loader = torch.utils.data.DataLoader(data, batch_size=4)
     >>> model = nn.Linear(2, 2)

@@ -27,10 +27,12 @@ cross-check, but diffprivlib 0.6.6 does not import with scikit-learn 1.9.
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from numbers import Integral, Real
+
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import Interval
 
 from midlib.defenses.tree_base import TREE_LEAF, TreePredictorMixin, build_tree, check_fit_input, seed_of
 
@@ -101,6 +103,15 @@ class DPDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimato
     (3,)
     """
 
+    _parameter_constraints = {
+        "epsilon": [Interval(Real, 0, np.inf, closed="neither")],
+        "max_depth": [Interval(Integral, 0, None, closed="left")],
+        "thresholds": ["array-like"],
+        "bounds": ["array-like"],
+        "stochastic": ["boolean"],
+        "random_state": ["random_state", np.random.Generator],
+    }
+
     def __init__(self, epsilon: float = 1.0, *, max_depth: int = 3, thresholds=(0.25, 0.5, 0.75),
                  bounds=(0.0, 1.0), stochastic: bool = False, random_state=None):
         self.epsilon = epsilon
@@ -110,13 +121,9 @@ class DPDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimato
         self.stochastic = stochastic
         self.random_state = random_state
 
-    def _validate_params_(self):
-        eps = self.epsilon
-        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not np.isfinite(eps) or eps <= 0:
-            raise ValueError(f"epsilon must be a finite number > 0 (the privacy budget), got {eps!r}")
-        d = self.max_depth
-        if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 0:
-            raise ValueError(f"max_depth must be an integer >= 0, got {d!r}")
+    def _thresholds(self):
+        """The candidate split points on the features' scale, after checking the array-valued
+        parameters (the scalar ones are checked by ``_parameter_constraints``)."""
         t = np.asarray(self.thresholds, dtype=float).ravel()
         if t.size == 0 or not np.all((t > 0) & (t < 1)):
             raise ValueError(f"thresholds must be a non-empty list of numbers in (0, 1), got {self.thresholds!r}")
@@ -126,8 +133,9 @@ class DPDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimato
             raise ValueError(f"bounds must be a pair (low, high) of numbers, got {self.bounds!r}") from None
         if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
             raise ValueError(f"bounds must be finite with low < high, got {self.bounds!r}")
-        return float(eps), int(d), lo + np.unique(t) * (hi - lo)
+        return lo + np.unique(t) * (hi - lo)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Grow the epsilon-DP tree on ``(X, y)``.
 
@@ -157,7 +165,7 @@ class DPDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimato
         >>> clf.fit(task.encode(), task.y()).tree_.max_depth
         1
         """
-        eps, depth, thresholds = self._validate_params_()
+        eps, depth, thresholds = float(self.epsilon), int(self.max_depth), self._thresholds()
         X, y, classes, y_enc, _ = check_fit_input(self, X, y)
         rng = np.random.default_rng(seed_of(self.random_state))
         K = len(classes)

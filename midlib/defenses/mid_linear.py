@@ -26,10 +26,11 @@ the tests minimise with a general-purpose optimiser to check the derivation.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from numbers import Real
+
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from midlib.validation import check_random_state
@@ -291,6 +292,12 @@ class MIDLinearRegression(RegressorMixin, BaseEstimator):
     (array([1.8]), 0.3, 0.45)
     """
 
+    _parameter_constraints = {
+        "lam": [Interval(Real, 0, np.inf, closed="left")],
+        "fit_intercept": ["boolean"],
+        "random_state": ["random_state", np.random.Generator],
+    }
+
     def __init__(self, lam: float = 0.01, fit_intercept: bool = True, random_state=None):
         self.lam = lam
         self.fit_intercept = fit_intercept
@@ -301,6 +308,7 @@ class MIDLinearRegression(RegressorMixin, BaseEstimator):
         tags.non_deterministic = True  # predict samples
         return tags
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the closed-form MID solution.
 
@@ -328,9 +336,7 @@ class MIDLinearRegression(RegressorMixin, BaseEstimator):
         >>> round(m.signal_variance_ols_, 6), round(m.alpha_, 6)  # V, then 1 - lam / (2 V)
         (5.0, 0.9)
         """
-        lam = self.lam
-        if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or not np.isfinite(lam) or lam < 0:
-            raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
+        lam = float(self.lam)
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         n = X.shape[0]
         # With an intercept, Sigma is the covariance of X; without one, the second-moment matrix

@@ -30,9 +30,12 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from numbers import Real
+
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.tree._tree import Tree
+from sklearn.utils._param_validation import Interval
 
 from midlib.defenses.tree_base import (TREE_LEAF, TreePredictorMixin, check_fit_input, gini,
                                        node_counts, prune_tree,
@@ -326,6 +329,16 @@ class MIDDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimat
     array([1, 0, 2, 1, 1])
     """
 
+    # the growing parameters are validated by scikit-learn's tree, which receives them
+    _parameter_constraints = {
+        "lam": [Interval(Real, 0, np.inf, closed="left")],
+        "stochastic": ["boolean"],
+        "criterion": "no_validation", "max_depth": "no_validation",
+        "min_samples_split": "no_validation", "min_samples_leaf": "no_validation",
+        "max_features": "no_validation",
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, lam: float = 0.0, *, stochastic: bool = True, criterion: str = "gini",
                  max_depth=None, min_samples_split=2, min_samples_leaf=1, max_features=None,
                  random_state=None):
@@ -338,6 +351,7 @@ class MIDDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimat
         self.max_features = max_features
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Grow the base tree on ``(X, y)`` and replace it by its MID pruning.
 
@@ -372,9 +386,7 @@ class MIDDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimat
         >>> clf.n_leaves_
         7
         """
-        lam = _check_lam(self.lam)
-        if not isinstance(self.stochastic, (bool, np.bool_)):
-            raise TypeError(f"stochastic must be True or False, got {self.stochastic!r}")
+        lam = float(self.lam)
         X, y, classes, y_enc, sample_weight = check_fit_input(self, X, y, sample_weight)
         base = DecisionTreeClassifier(
             criterion=self.criterion, max_depth=self.max_depth,

@@ -72,8 +72,8 @@ class GaussianNoiseRegressor(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "mi_cap": [Interval(Real, 0, None, closed="neither"), None],
-        "sigma": [Interval(Real, 0, None, closed="neither"), None],
+        "mi_cap": [Interval(Real, 0, np.inf, closed="neither"), None],
+        "sigma": [Interval(Real, 0, np.inf, closed="neither"), None],
         "estimator": "no_validation",
         "random_state": ["random_state", np.random.Generator],
     }
@@ -88,6 +88,7 @@ class GaussianNoiseRegressor(RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = True  # predict samples
+        tags.regressor_tags.poor_score = True  # the noise is the point: R^2 is low by design
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -15,11 +15,13 @@ counts from the training data, like every midlib tree.
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from numbers import Integral
+
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from midlib.defenses.tree_base import TREE_LEAF, TreePredictorMixin, build_tree, check_fit_input
 
@@ -80,6 +82,17 @@ class PriorityDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEs
     False
     """
 
+    # the growing parameters are validated by scikit-learn's tree, which receives them
+    _parameter_constraints = {
+        "sensitive_feature": [Interval(Integral, 0, None, closed="left")],
+        "position": [StrOptions(set(POSITIONS))],
+        "max_depth": [Interval(Integral, 1, None, closed="left"), None],
+        "criterion": "no_validation", "min_samples_split": "no_validation",
+        "min_samples_leaf": "no_validation",
+        "stochastic": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, sensitive_feature: int = 0, *, position: str = "top", max_depth=None,
                  criterion: str = "gini", min_samples_split=2, min_samples_leaf=1,
                  stochastic: bool = False, random_state=None):
@@ -92,6 +105,7 @@ class PriorityDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEs
         self.stochastic = stochastic
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Grow the tree on ``(X, y)`` with the sensitive splits at ``position``.
 
@@ -125,14 +139,10 @@ class PriorityDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEs
         >>> clf.fit(task.encode(), task.y()).tree_.max_depth
         2
         """
-        if self.position not in POSITIONS:
-            raise ValueError(f"position must be one of {POSITIONS}, got {self.position!r}")
         md = self.max_depth
-        if md is not None and (isinstance(md, bool) or not isinstance(md, numbers.Integral) or md < 1):
-            raise ValueError(f"max_depth must be None or an integer >= 1, got {md!r}")
         X, y, classes, y_enc, sample_weight = check_fit_input(self, X, y, sample_weight)
         j = self.sensitive_feature
-        if isinstance(j, bool) or not isinstance(j, numbers.Integral) or not 0 <= j < X.shape[1]:
+        if not j < X.shape[1]:
             raise ValueError(f"sensitive_feature must be a column index in [0, {X.shape[1]}), got {j!r}")
         col = X[:, j]
         if not np.all((col == 0) | (col == 1)):
@@ -227,11 +237,60 @@ class _Nodes:
 
 
 def setattr_node(nodes: _Nodes, parent: int, side: str, child: int):
+    """Make ``child`` the ``side`` child of ``parent`` in a growing list of nodes.
+
+    Parameters
+    ----------
+    nodes : _Nodes
+        The nodes being grown (a private helper of :class:`PriorityDecisionTreeClassifier`).
+    parent : int
+        The parent's id.
+    side : {"left", "right"}
+        Which child to set (anything but ``"left"`` sets the right one).
+    child : int
+        The child's id.
+
+    Examples
+    --------
+    >>> from midlib.defenses.priority_tree import _Nodes, nodes_apply, setattr_node
+    >>> nodes = _Nodes()
+    >>> root = nodes.add()
+    >>> nodes.split(root, 0, 0.5)
+    >>> setattr_node(nodes, root, "left", nodes.add())
+    >>> setattr_node(nodes, root, "right", nodes.add())
+    >>> nodes_apply(nodes, [[0.0], [1.0]]).tolist()
+    [1, 2]
+    """
     (nodes.left if side == "left" else nodes.right)[parent] = child
 
 
 def nodes_apply(nodes: _Nodes, X) -> np.ndarray:
-    """Leaf id (in ``nodes`` numbering) of each row of ``X``."""
+    """Leaf id (in ``nodes`` numbering) of each row of ``X``.
+
+    Parameters
+    ----------
+    nodes : _Nodes
+        The nodes being grown (a private helper of :class:`PriorityDecisionTreeClassifier`);
+        a row goes left when ``x[feature] <= threshold``.
+    X : array-like of shape (n_samples, n_features)
+        The inputs.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        The id of the leaf each row reaches.
+
+    Examples
+    --------
+    >>> from midlib.defenses.priority_tree import _Nodes, nodes_apply, setattr_node
+    >>> nodes = _Nodes()
+    >>> root = nodes.add()
+    >>> nodes.split(root, 0, 0.5)
+    >>> setattr_node(nodes, root, "left", nodes.add())
+    >>> setattr_node(nodes, root, "right", nodes.add())
+    >>> nodes_apply(nodes, [[0.0], [1.0]]).tolist()
+    [1, 2]
+    """
     out = np.empty(len(X), dtype=int)
     for r, x in enumerate(X):
         node = 0

@@ -48,6 +48,12 @@ class FacesSetup:
     ----------
     shape : tuple of int
         The image shape, ``X.shape[1:]``.
+
+    Examples
+    --------
+    >>> faces = setup(n_components=5, eval_epochs=1)
+    >>> faces.shape, int(faces.train.sum()), int(faces.held.sum()), int(faces.public.sum())
+    ((32, 32), 120, 80, 200)
     """
 
     X: np.ndarray
@@ -84,6 +90,11 @@ def setup(n_components: int = 50, eval_epochs: int = 80, seed: int = 0,
     Returns
     -------
     FacesSetup
+
+    Examples
+    --------
+    >>> setup(n_components=5, eval_epochs=1).pca.out_features
+    5
     """
     data = load_olivetti()
     X = F.avg_pool2d(torch.as_tensor(data.images)[:, None], 2)[:, 0].numpy()
@@ -134,6 +145,14 @@ def run(defense: str, strength: float, seed: int, *, faces: FacesSetup, epochs: 
         One row per attacked split ("train", "held-out"): ``method``, ``param``, ``seed``,
         ``epsilon``, accuracies (%), the MID information terms, and the attacks' top-1/top-5
         accuracy (%), SSIM and KNN distance.
+
+    Examples
+    --------
+    >>> faces = setup(n_components=5, eval_epochs=1)
+    >>> rows = run("MID", 0.01, 0, faces=faces, epochs=2, miface_steps=2, ka_epochs=1,
+    ...            mi_draws=1, label_draws=2)
+    >>> [r["split"] for r in rows]
+    ['train', 'held-out']
     """
     f = faces
     vib = defense == "MID"

@@ -47,7 +47,7 @@ def run(defense: str, strength, seed: int, *, task, targets: dict | None = None,
     Examples
     --------
     >>> from midlib.data import make_pharmacogenetic
-    >>> rows = run("none", None, 0, task=make_pharmacogenetic(200, seed=0),
+    >>> rows = run("none", None, 0, task=make_pharmacogenetic(200),
     ...            accesses=("white-box",))
     >>> [(row["access"], row["game"]) for row in rows]
     [('white-box', 'training-set'), ('white-box', 'distributional')]

@@ -81,7 +81,7 @@ def run(defense: str = "none", strength: float | None = None, seed: int = 0, *, 
     checked first:
 
     >>> from midlib.data import digits_split
-    >>> run("MID", None, split=digits_split(seed=0))
+    >>> run("MID", None, split=digits_split())
     Traceback (most recent call last):
     ...
     ValueError: defense 'MID' needs a positive strength (beta for MID, epsilon for DP)
