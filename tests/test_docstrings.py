@@ -4,7 +4,6 @@ returns and a runnable example (the examples run as doctests: ``--doctest-module
 import importlib
 import inspect
 
-import pytest
 from numpydoc.validate import validate
 
 FACES = ["midlib.data", "midlib.game", "midlib.stats", "midlib.leakage", "midlib.defenses",
