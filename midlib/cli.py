@@ -42,8 +42,8 @@ def make_model(name: str, strength: float | None, seed: int):
 
     Examples
     --------
-    >>> make_model("mid-linear", 0.01, 0)
-    MIDLinearRegression(lam=0.01, random_state=0)
+    >>> make_model("mid-linear", 0.1, 0)
+    MIDLinearRegression(lam=0.1, random_state=0)
     """
     from midlib.defenses import DEFENSES, create_defense, parse_model_name
 

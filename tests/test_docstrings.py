@@ -9,7 +9,8 @@ from numpydoc.validate import validate
 FACES = ["midlib.data", "midlib.game", "midlib.stats", "midlib.leakage", "midlib.defenses",
          "midlib.attacks", "midlib.nn", "midlib.metrics", "midlib.frontier", "midlib.profiles",
          "midlib.validation", "midlib.experiments.iwpc", "midlib.experiments.trees", "midlib.experiments.faces",
-         "midlib.experiments.update_leaks", "midlib.experiments.gmi", "midlib.checks",
+         "midlib.experiments.update_leaks", "midlib.experiments.gmi", "midlib.experiments.dp_gap",
+         "midlib.checks",
          "midlib.checks.part1", "midlib.checks.linear", "midlib.checks.trees"]
 
 #: The numpydoc checks enforced: a docstring (GL08), every parameter documented (PR01) and no

@@ -212,3 +212,25 @@ def test_noise_floor_validation_and_default():
     np.testing.assert_array_equal(a.coef_, b.coef_)
     c = FunctionalMechanismRegression(1.0, random_state=0, noise_floor=1e9).fit(X, y)
     assert c.n_trimmed_ == X.shape[1] + 1 and np.all(c.coef_ == 0)
+
+
+def test_zhang_ridge_is_five_laplace_standard_deviations():
+    from midlib.defenses import zhang_ridge
+
+    X, y = _data()
+    d = X.shape[1]
+    expected = 5 * np.sqrt(2) * functional_mechanism_sensitivity(d) / 3.0
+    assert np.isclose(zhang_ridge(d, 3.0), expected)
+    m = FunctionalMechanismRegression(3.0, ridge="zhang", random_state=0).fit(X, y)
+    assert np.isclose(m.ridge_, expected)
+    # the same noise with the same explicit ridge gives the same weights (post-processing only)
+    same = FunctionalMechanismRegression(3.0, ridge=expected, random_state=0).fit(X, y)
+    assert np.allclose(m.coef_, same.coef_) and np.isclose(m.intercept_, same.intercept_)
+    plain = FunctionalMechanismRegression(3.0, random_state=0).fit(X, y)
+    assert plain.ridge_ == 0.0
+    # the ridge shrinks the weights towards 0
+    assert np.linalg.norm(m.coef_) < np.linalg.norm(plain.coef_) + 1e-12
+    with pytest.raises(ValueError, match="ridge"):
+        FunctionalMechanismRegression(1.0, ridge="lasso").fit(X, y)
+    with pytest.raises(ValueError, match="epsilon"):
+        zhang_ridge(d, 0.0)

@@ -7,7 +7,8 @@ One module per defense (Opacus style): ``mid_linear``, ``mid_tree``, ``vib`` (MI
 """
 
 from midlib.defenses.dp_linear import (FunctionalMechanismRegression, check_unit_bounds,
-                                       functional_mechanism_sensitivity, replacement_change)
+                                       functional_mechanism_sensitivity, replacement_change,
+                                       zhang_ridge)
 from midlib.defenses.dp_sgd import DPConfig, add_gaussian_noise, clip_per_record, rdp_epsilon
 from midlib.defenses.dp_tree import DPDecisionTreeClassifier
 from midlib.defenses.mid_linear import (MIDLinearRegression, gaussian_bound, mid_objective,
@@ -35,5 +36,5 @@ __all__ = [
     "tree_information", "tree_of", "node_counts", "leaf_outputs", "stochastic_tree_information",
     "mid_prune", "enumerate_prunings", "pruning_objective", "gaussian_bound", "mid_objective",
     "numerical_minimum", "optimal_noise_variance", "optimal_shrinkage", "replacement_change",
-    "check_unit_bounds",
+    "check_unit_bounds", "zhang_ridge",
 ]

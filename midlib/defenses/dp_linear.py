@@ -23,7 +23,9 @@ replaced is at most::
 This is tighter than Zhang et al.'s 2 (1 + d)^2, which is stated for features in a unit ball and
 labels in [-1, 1] (where differences of signed values can double). The noisy quadratic form may
 be indefinite; as in Zhang et al. (Section 5), its non-positive eigen-directions are trimmed
-(post-processing, no privacy cost), and an optional ridge term is added before trimming.
+(post-processing, no privacy cost), and an optional ridge term is added before trimming: Zhang
+et al.'s reference implementation adds ``5 sqrt(2) Delta / epsilon`` times the identity
+(:func:`zhang_ridge`; ``ridge="zhang"``), five standard deviations of the Laplace noise.
 """
 
 from __future__ import annotations
@@ -34,13 +36,13 @@ import numpy as np
 from numbers import Real
 
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from midlib.validation import check_random_state
 
 __all__ = ["FunctionalMechanismRegression", "functional_mechanism_sensitivity", "check_unit_bounds",
-           "replacement_change"]
+           "replacement_change", "zhang_ridge"]
 
 
 def functional_mechanism_sensitivity(d: int, fit_intercept: bool = True) -> float:
@@ -71,6 +73,43 @@ def functional_mechanism_sensitivity(d: int, fit_intercept: bool = True) -> floa
     if not isinstance(d, (numbers.Integral, np.integer)) or d < 1:
         raise ValueError(f"d must be a positive integer, got {d!r}")
     return float(d * d + 4 * d + 2) if fit_intercept else float(d * d + 2 * d)
+
+
+def zhang_ridge(d: int, epsilon: float, fit_intercept: bool = True) -> float:
+    """The ridge of Zhang et al.'s reference implementation: ``5 sqrt(2) Delta / epsilon``.
+
+    Five standard deviations of the Laplace noise on each coefficient (a Laplace variable of
+    scale ``b = Delta / epsilon`` has standard deviation ``sqrt(2) b``), added to the diagonal
+    of the noisy quadratic form before its non-positive directions are trimmed. It depends only
+    on the public ``d`` and ``epsilon``: post-processing, no privacy cost.
+
+    Parameters
+    ----------
+    d : int
+        Number of features (without the intercept's constant feature).
+    epsilon : float
+        Privacy budget, > 0.
+    fit_intercept : bool, default=True
+        Whether the mechanism fits an intercept (it changes the sensitivity).
+
+    Returns
+    -------
+    float
+        ``5 * sqrt(2) * functional_mechanism_sensitivity(d, fit_intercept) / epsilon``.
+
+    Raises
+    ------
+    ValueError
+        If ``epsilon`` is not positive.
+
+    Examples
+    --------
+    >>> round(zhang_ridge(2, 1.0), 3)  # Delta = 14
+    98.995
+    """
+    if not (isinstance(epsilon, numbers.Real) and epsilon > 0):
+        raise ValueError(f"epsilon must be a positive number, got {epsilon!r}")
+    return float(5.0 * np.sqrt(2.0) * functional_mechanism_sensitivity(d, fit_intercept) / epsilon)
 
 
 def replacement_change(mechanism, X, y, a, b) -> float:
@@ -173,9 +212,11 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         Whether to fit an intercept (a constant feature; it costs sensitivity).
     random_state : None, int or numpy.random.Generator, default=None
         Seed or Generator for the Laplace noise.
-    ridge : float, default=0.0
-        A ridge penalty ``ridge * ||w||^2`` added to the noisy objective (post-processing, no
-        privacy cost; 0 reproduces the plain mechanism with spectral trimming).
+    ridge : float or "zhang", default=0.0
+        A ridge penalty ``ridge * ||w||^2`` added to the noisy objective before trimming
+        (post-processing, no privacy cost; 0 reproduces the plain mechanism with spectral
+        trimming); ``"zhang"`` uses Zhang et al.'s ``5 sqrt(2) Delta / epsilon``
+        (:func:`zhang_ridge`), the regularised mechanism of their reference implementation.
     clip_predictions : bool, default=True
         Clip predictions to the label range [0, 1] (post-processing).
     noise_floor : float, default=0.0
@@ -201,9 +242,12 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         The epsilon achieved.
     n_trimmed_ : int
         Eigen-directions removed.
+    ridge_ : float
+        The ridge added to the noisy quadratic form (``ridge``, or :func:`zhang_ridge` for
+        ``"zhang"``).
     n_features_in_ : int
         Number of features.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of the features seen at fit; defined only when ``X`` has feature names that are
         all strings.
 
@@ -253,7 +297,7 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         "epsilon": [Interval(Real, 0, np.inf, closed="neither")],
         "fit_intercept": ["boolean"],
         "random_state": ["random_state", np.random.Generator],
-        "ridge": [Interval(Real, 0, np.inf, closed="left")],
+        "ridge": [Interval(Real, 0, np.inf, closed="left"), StrOptions({"zhang"})],
         "clip_predictions": ["boolean"],
         "noise_floor": [Interval(Real, 0, np.inf, closed="left")],
     }
@@ -347,6 +391,11 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         rng = check_random_state(self.random_state) if rng is None else rng
         return coefs + rng.laplace(0.0, b, size=coefs.shape)
 
+    def _ridge_value(self, p):
+        if isinstance(self.ridge, str):
+            return zhang_ridge(p - int(bool(self.fit_intercept)), self.epsilon, self.fit_intercept)
+        return float(self.ridge)
+
     def _solve(self, coefs, n, p):
         """Minimise the polynomial(s) with coefficient vector(s) ``coefs`` (post-processing):
         ``coefs`` (k,) or (m, k) -> weights (p,) or (m, p), and the number of trimmed directions."""
@@ -365,7 +414,7 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         M = np.zeros((coefs.shape[0], p, p))
         M[:, iu[0], iu[1]] = quad / scale
         M = M + np.triu(M, 1).transpose(0, 2, 1)
-        M = M + self.ridge * np.eye(p)
+        M = M + self._ridge_value(p) * np.eye(p)
         vals, vecs = np.linalg.eigh(M)
         tol = np.maximum(1e-12, 1e-12 * np.abs(vals).max(axis=1, keepdims=True))
         if self.noise_floor > 0:
@@ -458,6 +507,7 @@ class FunctionalMechanismRegression(RegressorMixin, BaseEstimator):
         else:
             self.intercept_, self.coef_ = 0.0, w
         self.sensitivity_ = functional_mechanism_sensitivity(d, self.fit_intercept)
+        self.ridge_ = self._ridge_value(p)
         self.laplace_scale_ = self.sensitivity_ / self.epsilon
         self.epsilon_ = float(self.epsilon)
         return self

@@ -276,7 +276,7 @@ class MIDLinearRegression(RegressorMixin, BaseEstimator):
         The generator of the output noise.
     n_features_in_ : int
         Number of features seen at fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of the features seen at fit; defined only when ``X`` has feature names that are
         all strings.
 

@@ -289,7 +289,7 @@ class MIDDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimat
         The pruned scikit-learn ``Tree``.
     base_tree_ : sklearn.tree._tree.Tree
         The unpruned one.
-    keep_leaf_ : ndarray of bool of shape (base_tree_.node_count,)
+    keep_leaf_ : ndarray of bool of shape (n_nodes,)
         The MID pruning of the base tree (:func:`mid_prune`): True at the nodes made leaves.
     classes_ : ndarray of shape (n_classes,)
         The class labels.
@@ -297,7 +297,7 @@ class MIDDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimat
         Always 1.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of the features seen during fit; defined only when ``X`` has feature names
         that are all strings.
     gini_ : float

@@ -54,7 +54,7 @@ class GaussianNoiseRegressor(RegressorMixin, BaseEstimator):
         The generator of the output noise.
     n_features_in_ : int
         Number of features seen at fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of the features seen at fit; defined only when ``X`` has feature names that are
         all strings.
 

@@ -63,7 +63,7 @@ class PriorityDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEs
         Always 1.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of the features seen during fit; defined only when ``X`` has feature names
         that are all strings.
 

@@ -11,8 +11,9 @@ from midlib.attacks.trees import WhiteBoxTreeAttack
 from midlib.defenses.registry import create_defense
 from midlib.defenses.tree_base import TREE_LEAF, tree_information, tree_of
 from midlib.game import play
+from midlib.stats import summarize
 
-__all__ = ["make_tree", "run"]
+__all__ = ["make_tree", "run", "matched_points"]
 
 
 def make_tree(defense: str, strength, task, seed: int, base: dict | None = None,
@@ -118,3 +119,55 @@ def run(defense: str, strength, seed: int, *, task, test_size: float = 0.3,
     out = out.assign(dataset=task.name, method=defense, param=str(strength), seed=seed, info=info,
                      n_leaves=leaves)
     return out.drop(columns=["adversary"])
+
+
+def matched_points(results: pd.DataFrame, level: float, attack: str = "white-box",
+                   select_split: str = "training") -> pd.DataFrame:
+    """Each method's setting at matched utility, the root tree excluded, with 95 % intervals.
+
+    Among the settings of a method whose mean held-out model F1 is at least ``level`` and that
+    are not the root tree (more than one leaf on every seed), the one with the lowest mean attack
+    F1 on ``select_split`` is chosen; its attack F1 is then reported on both splits.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Rows of :func:`run` for one dataset (columns ``method``, ``param``, ``seed``, ``attack``,
+        ``split``, ``f1``, ``model_f1``, ``n_leaves``).
+    level : float
+        The matched held-out model F1.
+    attack : str, default="white-box"
+        The attack whose F1 is compared.
+    select_split : {"training", "held-out"}, default="training"
+        The split on which the setting is chosen.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (method, split): ``param``, ``utility`` (mean held-out model F1 of the
+        setting), ``n_leaves`` (its fewest leaves over seeds), ``seeds``, ``f1``, ``f1_lo``,
+        ``f1_hi``. A method with no eligible setting is absent.
+
+    Examples
+    --------
+    >>> from midlib.data import make_survey
+    >>> task = make_survey(150, random_state=0)
+    >>> res = pd.concat([run(m, p, s, task=task) for m, p in [("none", None), ("MID", 0.0)]
+    ...                  for s in range(3)])
+    >>> list(matched_points(res, level=0.0)["method"].unique())
+    ['MID', 'none']
+    """
+    d = results[results.attack == attack].assign(param=lambda x: x["param"].astype(str))
+    held = d[d.split == "held-out"].groupby(["method", "param"])
+    pts = pd.DataFrame({"utility": held["model_f1"].mean(), "n_leaves": held["n_leaves"].min(),
+                        "attack_f1": d[d.split == select_split].groupby(["method", "param"])["f1"].mean()})
+    pts = pts[(pts.utility >= level) & (pts.n_leaves > 1)].reset_index()
+    if pts.empty:
+        return pd.DataFrame(columns=["method", "split", "param", "utility", "n_leaves", "seeds",
+                                     "f1", "f1_lo", "f1_hi"])
+    chosen = pts.loc[pts.groupby("method")["attack_f1"].idxmin()]
+    rows = d.drop(columns="n_leaves").merge(chosen[["method", "param", "utility", "n_leaves"]],
+                                           on=["method", "param"])
+    out = summarize(rows, by=["method", "split", "param", "utility", "n_leaves"], metrics=["f1"])
+    return out[["method", "split", "param", "utility", "n_leaves", "seeds", "f1", "f1_lo",
+                "f1_hi"]].sort_values(["method", "split"]).reset_index(drop=True)
