@@ -98,11 +98,7 @@ class Comparison:
         Their intervals ``(low, high)``.
     direction : {"below", "above", "none"}
         ``"below"`` when ``a``'s interval lies entirely below ``b``'s, ``"above"`` when above,
-        ``"none"`` when they overlap (no significant difference).
-
-    Attributes
-    ----------
-    words : str
+        ``"none"`` when they overlap (no significant difference). The property ``words`` gives
         ``"below"``, ``"above"`` or ``"not significantly different from"``.
 
     Examples

@@ -42,12 +42,7 @@ class FacesSetup:
     public_mean : ndarray of shape (32, 32)
         The average public face (the attacker's prior guess).
     n_classes : int
-        The number of private people.
-
-    Attributes
-    ----------
-    shape : tuple of int
-        The image shape, ``X.shape[1:]``.
+        The number of private people. (The property ``shape`` is ``X.shape[1:]``.)
 
     Examples
     --------
