@@ -9,12 +9,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= full
 SEED ?= 0
+# STUDENT=1 builds the students' edition (exercise solutions hidden) into _build/<profile>-student
+STUDENT ?=
 # The real data ship inside the package (midlib/data/files); $MIDLIB_DATA_DIR overrides them.
 
 .PHONY: book test notebook env clean help
 
 help:
-	@echo "make book [PROFILE=full|quick]   build the book (HTML in _build/<profile>/_build/html)"
+	@echo "make book [PROFILE=full|quick] [STUDENT=1]   build the book (HTML in _build/<profile>/_build/html);"
+	@echo "                                 STUDENT=1: solutions hidden, in _build/<profile>-student"
 	@echo "make test                        run the tests (unit + quick notebooks + quick book)"
 	@echo "make notebook NB=notebooks/X.ipynb [PROFILE=quick]   run one notebook"
 	@echo "make env                         create .venv with the pinned dependencies"
@@ -31,7 +34,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	@touch $@
 
 book: env
-	$(PY) tools/book.py book --profile $(PROFILE) --seed $(SEED)
+	$(PY) tools/book.py book --profile $(PROFILE) --seed $(SEED) $(if $(STUDENT),--student,)
 
 notebook: env
 	@test -n "$(NB)" || { echo "usage: make notebook NB=notebooks/<name>.ipynb [PROFILE=quick]"; exit 2; }

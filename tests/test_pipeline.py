@@ -148,3 +148,17 @@ def test_quick_book_builds_without_warnings():
     repro = (build / "_build" / "html" / "book" / "reproducibility.html").read_text()
     for nb in pipeline.book_notebooks():
         assert nb in repro
+
+
+@pytest.mark.slow
+def test_student_edition_hides_every_solution(tmp_path):
+    """`make book STUDENT=1`: the same chapter with its solutions, and without them."""
+    pages = {}
+    for student in (False, True):
+        build = tmp_path / ("student" if student else "teacher")
+        pipeline.build_book("quick", build, only=["notebooks/data.ipynb"], student=student,
+                            log=lambda *a: None)
+        pages[student] = (build / "_build" / "html" / "notebooks" / "data.html").read_text()
+    assert pages[False].count('class="solution') > 0, "the planted control: solutions present"
+    assert pages[True].count('class="solution') == 0, "the student edition shows a solution"
+    assert pages[True].count("exercise") >= pages[False].count('class="solution')

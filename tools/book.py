@@ -42,7 +42,7 @@ if str(ROOT) not in sys.path:  # run as a script: import midlib from this checko
     sys.path.insert(0, str(ROOT))
 
 from midlib.profiles import PROFILES, check_profile  # noqa: E402
-BOOK_SOURCES = ["_config.yml", "_toc.yml", "references.bib", "book"]
+BOOK_SOURCES = ["_config.yml", "_toc.yml", "references.bib", "book", "_static"]
 STAMPS = "stamps.json"
 
 
@@ -284,8 +284,12 @@ def _show_parameters_used(path: Path) -> None:
         nbformat.write(nb, path)
 
 
-def stage_sources(staging: Path, root: Path = ROOT, toc: dict | None = None) -> None:
-    """Copy the book's non-notebook sources into the staging folder (replacing old copies)."""
+def stage_sources(staging: Path, root: Path = ROOT, toc: dict | None = None,
+                  student: bool = False) -> None:
+    """Copy the book's non-notebook sources into the staging folder (replacing old copies).
+
+    With ``student``, the staged configuration hides every exercise's solution
+    (sphinx-exercise's ``hide_solutions``): the students' edition of the book."""
     staging.mkdir(parents=True, exist_ok=True)
     for name in BOOK_SOURCES:
         src, dst = root / name, staging / name
@@ -297,6 +301,11 @@ def stage_sources(staging: Path, root: Path = ROOT, toc: dict | None = None) -> 
             shutil.copy2(src, dst)
     if toc is not None:
         (staging / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+    if student:
+        config = yaml.safe_load((staging / "_config.yml").read_text())
+        config.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+        config["title"] = f"{config.get('title', '')} (student edition)"
+        (staging / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
 def runtime_table(runs: list[NotebookRun], profile: str, seed: int) -> str:
@@ -358,14 +367,18 @@ def run_notebooks(profile: str, build_dir: Path, seed: int = 0, only: list[str] 
 
 def build_book(profile: str = "full", build_dir: Path | None = None, seed: int = 0,
                only: list[str] | None = None, force: bool = False, root: Path = ROOT,
-               log=print) -> Path:
-    """Execute the notebooks and build the HTML; returns the path of ``index.html``."""
+               log=print, student: bool = False) -> Path:
+    """Execute the notebooks and build the HTML; returns the path of ``index.html``.
+
+    ``student`` builds the students' edition (solutions hidden) into ``_build/<profile>-student``
+    by default."""
     check_profile(profile)
-    build_dir = Path(build_dir) if build_dir else root / "_build" / profile
+    default = root / "_build" / (f"{profile}-student" if student else profile)
+    build_dir = Path(build_dir) if build_dir else default
     toc = yaml.safe_load((root / "_toc.yml").read_text())
     if only:
         toc = restrict_toc(toc, {str(Path(o)) for o in only})
-    stage_sources(build_dir / "src", root, toc)
+    stage_sources(build_dir / "src", root, toc, student=student)
     start = time.perf_counter()
     runs = run_notebooks(profile, build_dir, seed, only, force, root, log)
     generated = build_dir / "src" / "book" / "generated"
@@ -455,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--only", nargs="+", default=None, metavar="NOTEBOOK",
                        help="only these notebooks (e.g. notebooks/data.ipynb)")
         p.add_argument("--force", action="store_true", help="re-execute even unchanged notebooks")
+        p.add_argument("--student", action="store_true",
+                       help="the students' edition: exercise solutions hidden")
     p = sub.add_parser("glue-dump", help="write every glued scalar of a build to JSON")
     p.add_argument("build_dir", type=Path, help="e.g. _build/full")
     p.add_argument("-o", "--out", type=Path, required=True, help="the JSON file to write")
@@ -480,7 +495,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_profile(args.profile)
         if args.command == "book":
-            build_book(args.profile, args.build_dir, args.seed, args.only, args.force)
+            build_book(args.profile, args.build_dir, args.seed, args.only, args.force,
+                       student=args.student)
         else:
             build_dir = args.build_dir or ROOT / "_build" / args.profile
             stage_sources(build_dir / "src")
