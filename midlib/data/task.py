@@ -17,7 +17,11 @@ import pandas as pd
 
 from midlib.validation import check_random_state
 
-__all__ = ["TabularTask", "task_from_arrays", "check_task"]
+__all__ = ["TabularTask", "task_from_arrays", "check_task", "MAX_SENSITIVE_VALUES"]
+
+#: More distinct values than this, and :func:`task_from_arrays` refuses a sensitive attribute
+#: (it is probably continuous or an identifier) unless its values are given explicitly.
+MAX_SENSITIVE_VALUES = 50
 
 
 @dataclass
@@ -234,6 +238,10 @@ class TabularTask:
         (331, 27)
         """
         frame = self.frame if frame is None else frame
+        missing = [c for c in self.features if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{self.name}: the records lack the model's input columns {missing}; "
+                             f"give every column of {self.features}")
         blocks = []
         for col in self.features:
             values = frame[col]
@@ -255,6 +263,9 @@ class TabularTask:
                 x = values.to_numpy(dtype=float)
                 if np.isnan(x).any():
                     raise ValueError(f"{self.name}: column {col!r} has missing values")
+                if np.isinf(x).any():  # would be clipped to the bounds without a word
+                    raise ValueError(f"{self.name}: column {col!r} has infinite values: replace "
+                                     "or drop them first")
                 blocks.append(np.clip((x - low) / (high - low), 0.0, 1.0)[:, None])
         return np.hstack(blocks)
 
@@ -576,10 +587,17 @@ def task_from_arrays(X, y, s, *, sensitive_values: Sequence | None = None,
     y = np.asarray(y)
     s = np.asarray(s)
     n = X.shape[0]
+    if n == 0:
+        raise ValueError("X has no records: give at least two records with different sensitive values")
     if y.shape != (n,) or s.shape != (n,):
         raise ValueError(f"shapes disagree: X {X.shape}, y {y.shape}, s {s.shape}; need (n, d), (n,), (n,)")
     if np.isnan(X).any():
         raise ValueError("X has missing values (NaN): impute or drop them first")
+    if np.isinf(X).any():
+        raise ValueError("X has infinite values: replace or drop them first")
+    if s.dtype.kind == "O" and pd.isna(s).any():
+        raise ValueError("s has missing values (None or NaN): drop those records or give the "
+                         "missing value a category of its own (e.g. 'unknown')")
     if s.dtype.kind == "f":
         if np.isnan(s).any():
             raise ValueError("s has missing values (NaN)")
@@ -590,6 +608,11 @@ def task_from_arrays(X, y, s, *, sensitive_values: Sequence | None = None,
     values = list(pd.unique(s)) if sensitive_values is None else list(sensitive_values)
     if sensitive_values is None:
         values = sorted(values, key=lambda v: (str(type(v)), v))
+        if len(values) > MAX_SENSITIVE_VALUES:
+            raise ValueError(
+                f"the sensitive attribute has {len(values)} distinct values, more than "
+                f"{MAX_SENSITIVE_VALUES}: it looks continuous or like an identifier. Bin it into "
+                "a few categories first, or pass sensitive_values explicitly if you mean it")
     if len(values) < 2:
         raise ValueError(f"the sensitive attribute must take at least two values, got {values}")
     names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(X.shape[1])]

@@ -28,6 +28,8 @@ cross-check, but diffprivlib 0.6.6 does not import with scikit-learn 1.9.
 from __future__ import annotations
 
 
+import warnings
+
 import numpy as np
 from numbers import Integral, Real
 
@@ -167,6 +169,13 @@ class DPDecisionTreeClassifier(TreePredictorMixin, ClassifierMixin, BaseEstimato
         """
         eps, depth, thresholds = float(self.epsilon), int(self.max_depth), self._thresholds()
         X, y, classes, y_enc, _ = check_fit_input(self, X, y)
+        lo, hi = (float(b) for b in self.bounds)
+        outside = float(np.mean((X < lo) | (X > hi)))
+        if outside > 0:  # such values fall on one side of every candidate split
+            warnings.warn(f"{100 * outside:.1f} % of the feature values lie outside bounds "
+                          f"{(lo, hi)}; the public split points cannot separate them. Scale the "
+                          "features to the bounds with limits fixed in advance (e.g. "
+                          "TabularTask.encode) or widen `bounds`.", UserWarning, stacklevel=2)
         rng = np.random.default_rng(seed_of(self.random_state))
         K = len(classes)
         eps_level = eps / (depth + 1)

@@ -644,8 +644,7 @@ def bayes_success(joint) -> np.ndarray:
     p = np.asarray(joint, dtype=float)
     if p.ndim < 2:
         raise ValueError("joint must have at least two axes (..., n_s, n_obs)")
-    if np.any(p < -1e-12):
-        raise ValueError("joint has negative entries")
+    p = check_distribution(p, (-2, -1), "joint")  # a count table is refused, not read as odds
     return p.max(axis=-2).sum(axis=-1)
 
 
@@ -680,6 +679,7 @@ def bayes_advantage(joint) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     p = np.asarray(joint, dtype=float)
     if p.ndim < 3:
         raise ValueError("joint must have shape (..., n_s, n_a, n_o); add a length-1 axis for A")
+    p = check_distribution(p, (-3, -2, -1), "joint")
     success = p.max(axis=-3).sum(axis=(-2, -1))
     baseline = p.sum(axis=-1).max(axis=-2).sum(axis=-1)
     return success, baseline, success - baseline
