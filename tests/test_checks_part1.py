@@ -61,9 +61,9 @@ def test_beats_baseline():
 
 
 def test_training_exceeds_distributional():
-    claims.training_exceeds_distributional(0.3, (0.25, 0.35), 0.02, (0.0, 0.04))
+    claims.training_exceeds_distributional([0.3, 0.25, 0.35, 0.28], [0.02, 0.0, 0.04, -0.01])
     with pytest.raises(ClaimViolation):  # planted: a pruned tree, no memorisation
-        claims.training_exceeds_distributional(0.03, (0.0, 0.06), 0.02, (0.0, 0.04))
+        claims.training_exceeds_distributional([0.03, 0.0, 0.05, 0.01], [0.02, 0.03, 0.0, 0.02])
 
 
 # --- leakage ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from midlib.checks.base import Comparison, check, compare
 from midlib.leakage.bounds import pinsker_bound
@@ -88,38 +89,46 @@ def beats_baseline(advantage: float, interval, claim: str = "the attack beats it
     return compare(advantage, interval, 0.0, (0.0, 0.0)).expect("above", claim=claim)
 
 
-def training_exceeds_distributional(training: float, training_interval, distributional: float,
-                                    distributional_interval) -> Comparison:
-    """The training-set advantage is significantly above the distributional one.
+def training_exceeds_distributional(training, distributional, confidence: float = 0.95) -> Comparison:
+    """The training-set advantage is significantly above the distributional one, paired by seed.
+
+    The per-seed differences ``training - distributional`` get a t-interval; the claim holds
+    when it lies above 0.
 
     Parameters
     ----------
-    training : float
-        Mean advantage in the training-set game.
-    training_interval : tuple of float
-        Its interval.
-    distributional : float
-        Mean advantage in the distributional game.
-    distributional_interval : tuple of float
-        Its interval.
+    training : array-like
+        Per-seed advantages in the training-set game.
+    distributional : array-like
+        Per-seed advantages in the distributional game (same seeds, same order).
+    confidence : float, default=0.95
+        Confidence of the t-interval.
 
     Returns
     -------
     Comparison
-        Of the training-set with the distributional advantage (direction ``"above"``).
+        Of the mean difference (with its interval) with 0 (direction ``"above"``).
 
     Raises
     ------
     ClaimViolation
-        If the intervals overlap or the order is reversed.
+        If the interval of the difference reaches 0 or below.
+    ValueError
+        If fewer than two seeds or the lengths differ.
 
     Examples
     --------
-    >>> training_exceeds_distributional(0.3, (0.25, 0.35), 0.0, (-0.02, 0.02)).direction
-    'above'
+    >>> c = training_exceeds_distributional([0.30, 0.25, 0.35], [0.0, 0.02, -0.01])
+    >>> c.direction, round(c.a, 3)
+    ('above', 0.297)
     """
-    return compare(training, training_interval, distributional, distributional_interval).expect(
-        "above", claim="the training-set advantage exceeds the distributional one")
+    tr, di = np.asarray(training, float), np.asarray(distributional, float)
+    if tr.shape != di.shape or tr.size < 2:
+        raise ValueError("need paired per-seed advantages of the same length >= 2")
+    d = tr - di
+    half = stats.t.ppf(0.5 + confidence / 2, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+    return compare(d.mean(), (d.mean() - half, d.mean() + half), 0.0, (0.0, 0.0)).expect(
+        "above", claim="the training-set advantage exceeds the distributional one (paired by seed)")
 
 
 def pinsker_holds(table: pd.DataFrame, min_rows: int = 1, tol: float = 1e-9) -> dict:
