@@ -135,9 +135,14 @@ def test_below_constant_true_and_constant_predictor():
 def test_zhang_ridge_true_and_omitted():
     rng = np.random.default_rng(0)
     X, y = rng.random((100, 4)), rng.random(100)
-    claims.uses_zhang_ridge(FunctionalMechanismRegression(10.0, ridge="zhang").fit(X, y))
+    eps = [3.0, 10.0]
+    fitted = [FunctionalMechanismRegression(e, ridge="zhang").fit(X, y).ridge_ for e in eps]
+    claims.uses_zhang_ridge(fitted, 4, eps)
+    plain = [FunctionalMechanismRegression(e).fit(X, y).ridge_ for e in eps]
     with pytest.raises(ClaimViolation, match="Zhang"):   # planted: the plain mechanism
-        claims.uses_zhang_ridge(FunctionalMechanismRegression(10.0).fit(X, y))
+        claims.uses_zhang_ridge(plain, 4, eps)
+    with pytest.raises(ClaimViolation, match="Zhang"):   # planted: a ridge for the wrong epsilon
+        claims.uses_zhang_ridge(fitted, 4, eps[::-1])
 
 
 def test_median_comparison_and_verdict():
@@ -150,8 +155,9 @@ def test_median_comparison_and_verdict():
     tie = claims.median_comparison([0.42, 0.48, 0.45], [0.44, 0.46, 0.47])
     assert tie.words == "not significantly different from"
     assert claims.paper_verdict(tie, "below") == "does not survive"
+    assert claims.paper_verdict(tie, "none") == "survives"
     with pytest.raises(ValueError):
-        claims.paper_verdict(c, "none")
+        claims.paper_verdict(c, "sideways")
 
 
 def test_matched_utility_is_even_handed():

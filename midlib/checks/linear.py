@@ -343,13 +343,17 @@ def strictly_below_constant(mse, mse_constant, what: str = "compared points") ->
           f"errors {mse[bad].round(4).tolist()} against {np.broadcast_to(const, mse.shape)[bad].round(4).tolist()}")
 
 
-def uses_zhang_ridge(model, rtol: float = 1e-12) -> None:
-    """Check that a fitted functional mechanism is Zhang et al.'s regularised one.
+def uses_zhang_ridge(ridge, d: int, epsilon, rtol: float = 1e-12) -> None:
+    """Check that fitted functional mechanisms are Zhang et al.'s regularised one.
 
     Parameters
     ----------
-    model : FunctionalMechanismRegression
-        Fitted.
+    ridge : array-like
+        The fitted models' ``ridge_`` (one per model).
+    d : int
+        Number of features.
+    epsilon : array-like
+        Their budgets.
     rtol : float, default=1e-12
         Relative tolerance.
 
@@ -360,19 +364,27 @@ def uses_zhang_ridge(model, rtol: float = 1e-12) -> None:
     Raises
     ------
     ClaimViolation
-        If its ridge is not ``5 sqrt(2) Delta / epsilon``.
+        If a ridge is not ``5 sqrt(2) Delta / epsilon`` (e.g. the plain mechanism, ridge 0).
 
     Examples
     --------
     >>> from midlib.defenses import FunctionalMechanismRegression
     >>> rng = np.random.default_rng(0)
     >>> X, y = rng.random((50, 2)), rng.random(50)
-    >>> uses_zhang_ridge(FunctionalMechanismRegression(5.0, ridge="zhang").fit(X, y))
+    >>> uses_zhang_ridge([FunctionalMechanismRegression(5.0, ridge="zhang").fit(X, y).ridge_], 2, [5.0])
+    >>> uses_zhang_ridge([0.0], 2, [5.0])
+    Traceback (most recent call last):
+    ...
+    midlib.checks.base.ClaimViolation: claim violated: the DP baseline uses Zhang et al.'s ridge 5 sqrt(2) Delta / epsilon
+    ridges [0.0], expected [19.799]
     """
-    want = 5 * np.sqrt(2) * model.sensitivity_ / model.epsilon_
-    check(np.isclose(model.ridge_, want, rtol=rtol, atol=0),
-          "the DP baseline uses Zhang et al.'s ridge 5 sqrt(2) Delta / epsilon",
-          f"ridge {model.ridge_:.6g}, expected {want:.6g}")
+    from midlib.defenses.dp_linear import functional_mechanism_sensitivity
+
+    ridge, eps = np.asarray(ridge, float), np.asarray(epsilon, float)
+    want = 5 * np.sqrt(2) * functional_mechanism_sensitivity(d) / eps
+    bad = ~np.isclose(ridge, want, rtol=rtol, atol=0)
+    check(~bad, "the DP baseline uses Zhang et al.'s ridge 5 sqrt(2) Delta / epsilon",
+          f"ridges {ridge[bad].round(3).tolist()}, expected {np.broadcast_to(want, ridge.shape)[bad].round(3).tolist()}")
 
 
 def median_comparison(a, b, confidence: float = 0.95, random_state=0) -> Comparison:
@@ -415,8 +427,8 @@ def paper_verdict(comparison: Comparison, paper_direction: str) -> str:
     ----------
     comparison : Comparison
         Our comparison.
-    paper_direction : {"below", "above"}
-        The direction the paper asserts.
+    paper_direction : {"below", "above", "none"}
+        The direction the paper asserts (``"none"``: no difference, e.g. "reaches the prior").
 
     Returns
     -------
@@ -432,6 +444,6 @@ def paper_verdict(comparison: Comparison, paper_direction: str) -> str:
     >>> paper_verdict(compare(0.4, (0.38, 0.42), 0.5, (0.48, 0.52)), "below")
     'survives'
     """
-    if paper_direction not in ("below", "above"):
-        raise ValueError(f"paper_direction must be 'below' or 'above', got {paper_direction!r}")
+    if paper_direction not in ("below", "above", "none"):
+        raise ValueError(f"paper_direction must be 'below', 'above' or 'none', got {paper_direction!r}")
     return "survives" if comparison.direction == paper_direction else "does not survive"

@@ -95,7 +95,8 @@ def run(defense: str, strength, seed: int, *, task, targets: dict | None = None,
         and training ``mse_train`` of the released (sampled) predictions, ``mse_constant``
         (held-out error of predicting the training mean, the constant predictor), ``alpha``,
         ``sigma`` and ``V`` (MID's shrinkage, output noise and the variance of the
-        least-squares fit; NaN for other defences), ``target``,
+        least-squares fit; NaN for other defences), ``ridge`` (the functional mechanism's
+        ``ridge_``; NaN for other defences), ``target``,
         ``access``, ``attack``, ``game``, ``n``, ``success``; the no-model baselines' successes
         on the same targets ``prior``, ``aux``, ``aux_label``, and ``best_no_model`` (their
         maximum: every one needs at most the attack's knowledge, aux+label); ``baseline``
@@ -131,7 +132,8 @@ def run(defense: str, strength, seed: int, *, task, targets: dict | None = None,
            "mse_constant": float(np.mean((yte - ytr.mean()) ** 2)),
            "alpha": float(getattr(model, "alpha_", np.nan)),
            "V": float(getattr(model, "signal_variance_ols_", np.nan)),
-           "sigma": float(getattr(model, "noise_scale_", np.nan)) if defense == "MID" else np.nan}
+           "sigma": float(getattr(model, "noise_scale_", np.nan)) if defense == "MID" else np.nan,
+           "ridge": float(getattr(model, "ridge_", np.nan))}
     out = []
     for target, t in targets.items():
         advs, hits = _no_model(t, seed, test_size, members, nonmembers)
@@ -227,7 +229,7 @@ def matched_utility(points: pd.DataFrame, curve: pd.DataFrame, *, utility: str =
     Returns
     -------
     pandas.DataFrame
-        One row per kept point: ``by``, ``setting``, ``utility``, ``attack`` (A's), ``matched``
+        One row per kept point: ``by``, ``setting``, ``utility``, ``ceiling``, ``attack`` (A's), ``matched``
         (B's interpolated attack) and ``difference`` (A minus B).
 
     Examples
@@ -261,5 +263,7 @@ def matched_utility(points: pd.DataFrame, curve: pd.DataFrame, *, utility: str =
                 continue
             m = float(np.interp(u, xs, ys))
             rows.append({**dict(zip(by, key)), setting: r[setting], utility: u,
+                         **({ceiling: float(r[ceiling])} if ceiling is not None else {}),
                          attack: float(r[attack]), "matched": m, "difference": float(r[attack]) - m})
-    return pd.DataFrame(rows, columns=by + [setting, utility, attack, "matched", "difference"])
+    cols = by + [setting, utility] + ([ceiling] if ceiling is not None else [])
+    return pd.DataFrame(rows, columns=cols + [attack, "matched", "difference"])
