@@ -59,3 +59,22 @@ def test_dp_tree_warns_on_unscaled_features():
     X, y = task.encode() * 100, task.y()   # a blunder: features far outside bounds (0, 1)
     with pytest.warns(UserWarning, match="outside bounds"):
         DPDecisionTreeClassifier(1.0, random_state=0).fit(X, y)
+
+
+def test_label_mismatch_is_an_error_not_a_no_leak_verdict():
+    """The worst blunder: a model fitted on string labels while the task gives integer codes."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    from midlib.attacks import ClassifierMAP, WhiteBoxTreeAttack
+    from midlib.game import play
+
+    task = make_survey(300, dependence=0.8, random_state=0)
+    members, nonmembers = task.split(0.3, random_state=0)
+    strings = DecisionTreeClassifier(max_depth=3, random_state=0).fit(
+        task.encode(members), members[task.target].to_numpy())
+    for attack in (ClassifierMAP(), ClassifierMAP(likelihood="proba"), WhiteBoxTreeAttack()):
+        with pytest.raises(ValueError, match="fit the model on task.y"):
+            play(task, strings, attack, members=members, nonmembers=nonmembers)
+    codes = DecisionTreeClassifier(max_depth=3, random_state=0).fit(task.encode(members),
+                                                                   task.y(members))
+    assert play(task, codes, ClassifierMAP(), members=members, nonmembers=nonmembers)["n"].all()

@@ -527,6 +527,15 @@ def label_columns(task, model, frame) -> np.ndarray:
     [1, 1, 2, 1, 1]
     """
     y = np.asarray(task.y(frame))
-    classes = list(model.classes_)
+    classes = list(getattr(model, "classes_", []))
+    if not classes:
+        raise TypeError(f"{type(model).__name__} has no classes_: pass a fitted classifier")
     pos = {c: k for k, c in enumerate(classes)}
-    return np.array([pos.get(v, -1) for v in y.tolist()])
+    cols = np.array([pos.get(v, -1) for v in y.tolist()])
+    if len(cols) and (cols < 0).all():
+        # e.g. a model fitted on string labels while task.y gives integer codes: every
+        # likelihood would be 0 and the attack would silently report "no leak"
+        raise ValueError(
+            f"none of the targets' labels {sorted(set(y.tolist()))[:5]} is a class of the model "
+            f"({classes[:5]}): fit the model on task.y(frame), the labels the attack reads")
+    return cols
