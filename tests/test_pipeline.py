@@ -162,3 +162,10 @@ def test_student_edition_hides_every_solution(tmp_path):
     assert pages[False].count('class="solution') > 0, "the planted control: solutions present"
     assert pages[True].count('class="solution') == 0, "the student edition shows a solution"
     assert pages[True].count("exercise") >= pages[False].count('class="solution')
+
+
+def test_overrides_are_parsed_as_json_and_refused_without_a_key():
+    assert pipeline.parse_overrides(["seeds=[0, 1]", "epochs=5", "name=steak"]) == {
+        "seeds": [0, 1], "epochs": 5, "name": "steak"}
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        pipeline.parse_overrides(["seeds"])
