@@ -315,6 +315,43 @@ def stage_sources(staging: Path, root: Path = ROOT, toc: dict | None = None,
         (staging / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
+#: The kinds of numbered results, as sphinx-proof names them, in the order the index lists them.
+RESULT_KINDS = ("definition", "lemma", "proposition", "theorem", "corollary")
+
+
+def results_index(notebooks: list[str], root: Path = ROOT) -> str:
+    """The "Results" appendix: every definition, lemma, proposition, theorem and corollary of
+    ``notebooks``, by chapter and by title, each linked to where it is stated, as Markdown."""
+    import re
+
+    import nbformat
+
+    pattern = re.compile(r"(?:`{3,}|:{3,})\{prf:(" + "|".join(RESULT_KINDS) + r")\}([^\n]*)\n"
+                         r"((?::[a-z-]+:[^\n]*\n)*)")
+    lines = []
+    for nb_path in notebooks:
+        nb = nbformat.read(root / nb_path, as_version=4)
+        title = next((c.source.splitlines()[0].lstrip("# ").strip() for c in nb.cells
+                      if c.cell_type == "markdown" and c.source.startswith("# ")), nb_path)
+        rows = []
+        for cell in nb.cells:
+            if cell.cell_type != "markdown":
+                continue
+            for m in pattern.finditer(cell.source):
+                label = re.search(r":label:\s*(\S+)", m.group(3))
+                if label:
+                    name = m.group(2).strip() or m.group(1)
+                    for tex, letter in (("\\lambda", "λ"), ("\\epsilon", "ε"), ("\\beta", "β"),
+                                        ("\\delta", "δ"), ("$", "")):
+                        name = name.replace(tex, letter)  # a link's text is not typeset
+                    rows.append(f"| {m.group(1)} | {{prf:ref}}`{name} <{label.group(1)}>` |")
+        if rows:
+            doc = nb_path.removesuffix(".ipynb")
+            lines += [f"## {{doc}}`{title} </{doc}>`", "", "| kind | result |", "|---|---|",
+                      *rows, ""]
+    return "\n".join(lines) + "\n"
+
+
 def runtime_table(runs: list[NotebookRun], profile: str, seed: int) -> str:
     """The Reproducibility appendix's table, as Markdown."""
     lines = [f"Profile **{profile}**, seed {seed}. Python {sys.version.split()[0]}, "
@@ -393,6 +430,7 @@ def build_book(profile: str = "full", build_dir: Path | None = None, seed: int =
     generated = build_dir / "src" / "book" / "generated"
     generated.mkdir(parents=True, exist_ok=True)
     (generated / "runtimes.md").write_text(runtime_table(runs, profile, seed))
+    (generated / "results.md").write_text(results_index([r.notebook for r in runs], root))
     # The whole book builds with -W (a warning fails it). A build of some chapters only cannot
     # resolve their links to the chapters left out (sphinx-proof's missing labels cannot be
     # silenced by type), so it reports warnings without failing on them.
