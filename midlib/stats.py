@@ -3,7 +3,8 @@
 - :func:`wilson_interval`: a binomial success rate (one game, one seed);
 - :func:`paired_difference_interval`: the advantage, success minus baseline on the same targets
   (Newcombe's paired interval);
-- :func:`summarize`: means over seeds with t-intervals, standard deviations and errors.
+- :func:`summarize`: means over seeds with t-intervals, standard deviations and errors;
+- :func:`median_interval`: a median over seeds with a bootstrap interval, for heavy tails.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["wilson_interval", "paired_difference_interval", "summarize"]
+__all__ = ["wilson_interval", "paired_difference_interval", "summarize", "median_interval"]
 
 
 def wilson_interval(successes, n, confidence: float = 0.95) -> tuple[float, float]:
@@ -171,3 +172,42 @@ def summarize(results: pd.DataFrame, by: Sequence[str] = ("game",), confidence: 
             row.update({m: mean, f"{m}_std": std, f"{m}_sem": sem, f"{m}_lo": lo, f"{m}_hi": hi})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def median_interval(x, confidence: float = 0.95, n_boot: int = 2000, random_state=0):
+    """The median of ``x`` with a percentile-bootstrap interval.
+
+    Parameters
+    ----------
+    x : array-like of shape (n,)
+        Per-seed values (NaN are dropped).
+    confidence : float, default=0.95
+        Coverage of the interval.
+    n_boot : int, default=2000
+        Bootstrap resamples.
+    random_state : int, default=0
+        Seeds the resampling.
+
+    Returns
+    -------
+    tuple of float
+        ``(median, low, high)``; NaN for no finite value, the value itself for one.
+
+    Examples
+    --------
+    >>> m, lo, hi = median_interval([1.0, 2.0, 3.0, 4.0, 100.0])
+    >>> m, lo <= m <= hi, hi <= 100
+    (3.0, True, True)
+    """
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return (np.nan, np.nan, np.nan)
+    med = float(np.median(x))
+    if len(x) == 1:
+        return (med, med, med)
+    rng = np.random.default_rng(random_state)
+    boot = np.median(x[rng.integers(0, len(x), size=(n_boot, len(x)))], axis=1)
+    a = (1 - confidence) / 2
+    lo, hi = np.quantile(boot, [a, 1 - a])
+    return (med, float(min(lo, med)), float(max(hi, med)))

@@ -412,7 +412,7 @@ def median_comparison(a, b, confidence: float = 0.95, random_state=0) -> Compari
     >>> median_comparison([-0.01, 0.02, 0.0], 0.0).words
     'not significantly different from'
     """
-    from midlib.experiments.iwpc import median_interval
+    from midlib.stats import median_interval
 
     ma, la, ha = median_interval(a, confidence, random_state=random_state)
     mb, lb, hb = median_interval(np.atleast_1d(b), confidence, random_state=random_state)

@@ -18,7 +18,7 @@ from midlib.attacks.map import FredriksonMAP
 from midlib.defenses.registry import create_defense
 from midlib.game import PriorAdversary
 
-__all__ = ["run", "ATTACKS", "matched_utility", "median_interval"]
+__all__ = ["run", "ATTACKS", "matched_utility"]
 
 #: The attacks of the chapter: the paper's MAP attack (marginal prior) and the Bayes MAP attack
 #: (per-record prior p(x_s | x_ns) from a classifier fitted on the auxiliary records).
@@ -155,45 +155,6 @@ def run(defense: str, strength, seed: int, *, task, targets: dict | None = None,
                                 "baseline": base["prior"], "advantage": success - base["prior"],
                                 "advantage_best": success - best})
     return out
-
-
-def median_interval(x, confidence: float = 0.95, n_boot: int = 2000, random_state=0):
-    """The median of ``x`` with a percentile-bootstrap interval.
-
-    Parameters
-    ----------
-    x : array-like of shape (n,)
-        Per-seed values (NaN are dropped).
-    confidence : float, default=0.95
-        Coverage of the interval.
-    n_boot : int, default=2000
-        Bootstrap resamples.
-    random_state : int, default=0
-        Seeds the resampling.
-
-    Returns
-    -------
-    tuple of float
-        ``(median, low, high)``; NaN for no finite value, the value itself for one.
-
-    Examples
-    --------
-    >>> m, lo, hi = median_interval([1.0, 2.0, 3.0, 4.0, 100.0])
-    >>> m, lo <= m <= hi, hi <= 100
-    (3.0, True, True)
-    """
-    x = np.asarray(x, dtype=float)
-    x = x[np.isfinite(x)]
-    if len(x) == 0:
-        return (np.nan, np.nan, np.nan)
-    med = float(np.median(x))
-    if len(x) == 1:
-        return (med, med, med)
-    rng = np.random.default_rng(random_state)
-    boot = np.median(x[rng.integers(0, len(x), size=(n_boot, len(x)))], axis=1)
-    a = (1 - confidence) / 2
-    lo, hi = np.quantile(boot, [a, 1 - a])
-    return (med, float(min(lo, med)), float(max(hi, med)))
 
 
 def matched_utility(points: pd.DataFrame, curve: pd.DataFrame, *, utility: str = "mse",
