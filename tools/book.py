@@ -368,6 +368,7 @@ def run_notebooks(profile: str, build_dir: Path, seed: int = 0, only: list[str] 
                   force: bool = False, root: Path = ROOT, log=print, overrides: dict | None = None) -> list[NotebookRun]:
     """Execute the book's notebooks (or ``only`` those) into ``build_dir/src``."""
     check_profile(profile)
+    build_dir = Path(build_dir).resolve()  # a relative IPYTHONDIR is ignored by the kernels
     notebooks = book_notebooks(root)
     if only:
         only = [str(Path(o)) for o in only]
@@ -420,7 +421,8 @@ def build_book(profile: str = "full", build_dir: Path | None = None, seed: int =
     by default."""
     check_profile(profile)
     default = root / "_build" / (f"{profile}-student" if student else profile)
-    build_dir = Path(build_dir) if build_dir else default
+    # absolute: the kernels' IPython profile (numpy's plain scalar printing) lives in it
+    build_dir = Path(build_dir).resolve() if build_dir else default
     toc = yaml.safe_load((root / "_toc.yml").read_text())
     if only:
         toc = restrict_toc(toc, {str(Path(o)) for o in only})
