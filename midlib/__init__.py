@@ -23,7 +23,7 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = ("data", "game", "stats", "leakage", "defenses", "attacks", "nn", "metrics",
-               "experiments", "frontier", "profiles", "progress", "validation", "cli")
+               "experiments", "frontier", "publish", "profiles", "progress", "validation", "cli")
 
 __all__ = list(_SUBMODULES)
 
