@@ -13,6 +13,7 @@ Regularization" (AAAI 2021). The sub-packages, each with a curated face:
 ``metrics``      scores of image reconstructions
 ``experiments``  each chapter's protocol, ``run(defense, strength, seed, **config)``
 ``frontier``     sweeps, Pareto fronts, matched-utility comparisons, frontier plots
+``auditing``     audit and defend a user's own model: ``midlib.audit(...)``, ``midlib.defend(...)``
 
 The sub-packages load on first use (``import midlib; midlib.defenses``), so that the command
 line and the data chapter do not pay torch's import time.
@@ -23,12 +24,17 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = ("data", "game", "stats", "leakage", "defenses", "attacks", "nn", "metrics",
-               "experiments", "frontier", "publish", "profiles", "progress", "validation", "cli")
+               "experiments", "frontier", "publish", "profiles", "progress", "validation", "cli",
+               "auditing")
+#: Functions exported lazily from sub-packages: name -> the module that defines it.
+_FUNCTIONS = {"audit": "midlib.auditing", "defend": "midlib.auditing"}
 
-__all__ = list(_SUBMODULES)
+__all__ = list(_SUBMODULES) + list(_FUNCTIONS)
 
 
 def __getattr__(name):
+    if name in _FUNCTIONS:
+        return getattr(importlib.import_module(_FUNCTIONS[name]), name)
     if name in _SUBMODULES:
         return importlib.import_module(f"midlib.{name}")
     raise AttributeError(f"module 'midlib' has no attribute {name!r}")

@@ -1,6 +1,7 @@
 """Utility-privacy sweeps and frontiers: grids of defence strengths and seeds to tidy frames,
 Pareto fronts, comparisons at matched utility, and the standard frontier plot. (Summaries over
-seeds: :func:`midlib.stats.summarize`.)"""
+seeds: :func:`midlib.stats.summarize`; running sweeps on many cores, a Dask cluster or into a
+resumable store: :mod:`midlib.sweeps`.)"""
 
 from __future__ import annotations
 
@@ -10,42 +11,69 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from midlib.progress import progress
+from midlib.sweeps import ResultStore, SweepError, run_tasks
 
-__all__ = ["sweep", "pareto_front", "at_matched_utility", "plot_frontier"]
+__all__ = ["sweep", "pareto_front", "at_matched_utility", "plot_frontier", "ResultStore",
+           "SweepError"]
 
 
 def sweep(run: Callable[..., dict | list | pd.DataFrame], grid: dict[str, list],
-          seeds: Iterable[int], desc: str = "sweep") -> pd.DataFrame:
+          seeds: Iterable[int], desc: str = "sweep", *, n_jobs: int | None = None,
+          scheduler=None, store=None, tag: str | None = None) -> pd.DataFrame:
     """Call ``run(**params, seed=s)`` at every point of the grid product and every seed.
 
     ``run`` returns a dict (one row), a list of dicts or a DataFrame; the grid parameters and the
-    seed are added as columns (unless ``run`` already returns them).
+    seed are added as columns (unless ``run`` already returns them). The calls run in this
+    process, on local worker processes (``n_jobs``) or on a Dask cluster (``scheduler``), and
+    the result is the same, row for row, wherever they ran: each call gets its own seed. With a
+    ``store`` every finished call is kept, keyed by its grid point, seed and ``tag``, so that an
+    interrupted sweep resumes and a stored configuration is never recomputed. See
+    :mod:`midlib.sweeps` for the details (threads per worker, concurrent writers, the CLI).
 
     Parameters
     ----------
     run : callable
-        ``run(**params, seed=s)`` returns a dict (one row), a list of dicts or a DataFrame.
+        ``run(**params, seed=s)`` returns a dict (one row), a list of dicts or a DataFrame. For
+        worker processes it must be picklable by cloudpickle (closures and lambdas are) and
+        must not rely on side effects: state it changes stays in the worker.
     grid : dict of str to list
         Parameter name -> the values to try; the sweep covers the product of the lists.
     seeds : iterable of int
         The seeds, at least one.
     desc : str, default="sweep"
         Label of the progress bar (shown only in a terminal).
+    n_jobs : int, default=None
+        Local worker processes: 1 runs in this process, -1 on every core; None reads the
+        environment variable ``MIDLIB_N_JOBS`` and is 1 when it is not set. With
+        ``scheduler``, the number of cluster threads to use (None: all).
+    scheduler : str or distributed.Client, default=None
+        Run on this existing Dask cluster (``"tcp://host:8786"``) through joblib's dask
+        backend; None reads ``MIDLIB_SCHEDULER`` and runs locally when it is not set.
+    store : str, os.PathLike or midlib.sweeps.ResultStore, default=None
+        An SQLite file (created if missing; its folder must exist) that keeps every finished
+        call; None keeps nothing.
+    tag : str, default=None
+        The version of ``run``, part of each store key: the store trusts it (the code of
+        ``run`` is not hashed), so change it when ``run`` changes.
 
     Returns
     -------
     pandas.DataFrame
-        The concatenated tidy frame: the rows of every call, with the grid parameters and
-        ``seed`` as columns.
+        The concatenated tidy frame: the rows of every call, in the order of the grid product
+        and then the seeds, with the grid parameters and ``seed`` as columns.
 
     Raises
     ------
     ValueError
-        ``grid`` or ``seeds`` is empty.
+        ``grid`` or ``seeds`` is empty, ``n_jobs`` is 0, or ``store`` is not a result store.
     TypeError
-        A grid entry is not a list of values, or ``run`` returns something else than a dict,
-        a list of dicts or a DataFrame.
+        A grid entry is not a list of values, ``run`` returns something else than a dict,
+        a list of dicts or a DataFrame, or a result that cannot be pickled where it has to be
+        (a store, worker processes), or a grid value cannot be part of a store key.
+    FileNotFoundError
+        The folder of ``store`` does not exist (checked before any call).
+    midlib.sweeps.SweepError
+        A call failed; the message names its grid point and seed.
 
     Examples
     --------
@@ -56,6 +84,19 @@ def sweep(run: Callable[..., dict | list | pd.DataFrame], grid: dict[str, list],
     ['acc', 'attack', 'lam', 'seed']
     >>> res["lam"].tolist(), res["seed"].tolist()
     ([1, 1, 2, 2], [0, 1, 0, 1])
+
+    A store keeps the finished calls: a larger grid computes only the new points.
+
+    >>> import tempfile
+    >>> calls = []
+    >>> def counted(lam, seed):
+    ...     calls.append(lam)
+    ...     return run(lam, seed)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     first = sweep(counted, {"lam": [1, 2]}, [0], store=f"{folder}/r.sqlite", tag="v1")
+    ...     again = sweep(counted, {"lam": [1, 2, 3]}, [0], store=f"{folder}/r.sqlite", tag="v1")
+    >>> calls, again["lam"].tolist()
+    ([1, 2, 3], [1, 2, 3])
     """
     if not grid:
         raise ValueError("grid is empty: give at least one parameter with a list of values")
@@ -67,23 +108,8 @@ def sweep(run: Callable[..., dict | list | pd.DataFrame], grid: dict[str, list],
         raise ValueError("seeds is empty")
     keys = list(grid)
     points = list(itertools.product(*(list(grid[k]) for k in keys)))
-    frames = []
-    for values, seed in progress(list(itertools.product(points, seeds)), desc=desc):
-        params = dict(zip(keys, values))
-        out = run(**params, seed=seed)
-        if isinstance(out, dict):
-            out = pd.DataFrame([out])
-        elif isinstance(out, list):
-            out = pd.DataFrame(out)
-        elif not isinstance(out, pd.DataFrame):
-            raise TypeError(f"run must return a dict, a list of dicts or a DataFrame, got {type(out)}")
-        out = out.copy()
-        for k, v in params.items():
-            if k not in out.columns:
-                out[k] = v
-        if "seed" not in out.columns:
-            out["seed"] = seed
-        frames.append(out)
+    tasks = [(dict(zip(keys, values)), seed) for values, seed in itertools.product(points, seeds)]
+    frames = run_tasks(run, tasks, desc, n_jobs=n_jobs, scheduler=scheduler, store=store, tag=tag)
     return pd.concat(frames, ignore_index=True)
 
 

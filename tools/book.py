@@ -256,7 +256,7 @@ def execute_notebook(src: Path, dst: Path, parameters: dict, timeout: int = 1800
         pm.execute_notebook(str(src), str(dst), parameters=parameters, cwd=str(src.parent),
                             kernel_name="python3", progress_bar=False, log_output=False,
                             execution_timeout=timeout)
-        _show_parameters_used(dst)
+        prepare_page(dst)
     except pm.PapermillExecutionError as err:
         raise NotebookFailed(
             f"{src} failed in cell {err.exec_count}: {err.ename}: {err.evalue}\n"
@@ -270,18 +270,93 @@ def execute_notebook(src: Path, dst: Path, parameters: dict, timeout: int = 1800
                 os.environ[key] = value
 
 
-def _show_parameters_used(path: Path) -> None:
-    """In the executed copy, hide the source's default ``parameters`` cell and keep the cell
-    papermill injected, so that the page shows the parameters this build actually used."""
+#: Calls that only set up a page or store its numbers: a cell made of these (and imports,
+#: timers, print-free configuration) is plumbing, not something a reader learns from.
+PLUMBING_CALLS = {"glue", "figure_style", "set_theme", "filterwarnings", "simplefilter",
+                  "set_num_threads", "perf_counter", "time", "seed", "manual_seed",
+                  "set_printoptions", "use_deterministic_algorithms", "catch_warnings"}
+#: Longer cells are folded ("hide-input") so that the page reads as text with its results.
+LONG_CELL_LINES = 30
+#: Calls whose cell is configuration: folded away ("hide-input"), one click from the reader.
+CONFIG_CALLS = {"settings"}
+
+
+def _call_names(node) -> set[str]:
+    names = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            f = sub.func
+            names.add(f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", ""))
+    return names
+
+
+def _assigns_names(stmt) -> bool:
+    """An assignment to plain names only (no item or attribute stored into an object)."""
+    return isinstance(stmt, ast.Assign) and all(
+        isinstance(n, ast.Name) for t in stmt.targets for n in ast.walk(t)
+        if isinstance(n, (ast.Name, ast.Subscript, ast.Attribute)) and isinstance(n.ctx, ast.Store))
+
+
+def is_glue_statement(stmt) -> bool:
+    """A ``glue(...)`` call, or a loop or branch made only of glue calls and assignments."""
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        f = stmt.value.func
+        return (f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")) == "glue"
+    if isinstance(stmt, (ast.For, ast.If)):
+        body = stmt.body + stmt.orelse
+        return (any(is_glue_statement(s) for s in body)
+                and all(is_glue_statement(s) or isinstance(s, ast.Pass) or _assigns_names(s)
+                        for s in body))
+    return False
+
+
+def cell_role(source: str) -> str:
+    """"plumbing" (imports, glue, timers, figure style), "config" (the profile's settings and
+    the imports beside them) or "content", from a code cell's statements."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics: leave such a cell as it is
+        return "content"
+    if not tree.body:
+        return "plumbing"
+    roles = set()
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)) or is_glue_statement(stmt):
+            continue
+        calls = _call_names(stmt)
+        stores_into_objects = (isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+                               and not _assigns_names(stmt))
+        if calls and calls <= PLUMBING_CALLS and not stores_into_objects:
+            continue
+        roles.add("config" if calls & CONFIG_CALLS else "content")
+    return "content" if "content" in roles else ("config" if roles else "plumbing")
+
+
+def prepare_page(path: Path) -> None:
+    """Make the executed copy read as a page: hide the source's default ``parameters`` cell
+    (the page shows the parameters papermill injected, i.e. those this build used); remove
+    the input of plumbing cells (imports, glue, timers) and fold configuration cells."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
-    if any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells):
-        for cell in nb.cells:
-            tags = cell.metadata.get("tags", [])
-            if "parameters" in tags and "remove-cell" not in tags:
-                cell.metadata["tags"] = tags + ["remove-cell"]
-        nbformat.write(nb, path)
+    injected = any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = list(cell.metadata.get("tags", []))
+        if "parameters" in tags:
+            if injected and "remove-cell" not in tags:
+                tags.append("remove-cell")
+        elif "injected-parameters" in tags:
+            tags.append("hide-input")
+        elif not {"remove-input", "hide-input", "remove-cell", "hide-cell"} & set(tags):
+            role = cell_role(cell.source)
+            if role == "plumbing":
+                tags.append("remove-input")
+            elif role == "config" or cell.source.count("\n") >= LONG_CELL_LINES:
+                tags.append("hide-input")
+        cell.metadata["tags"] = tags
+    nbformat.write(nb, path)
 
 
 def stage_sources(staging: Path, root: Path = ROOT, toc: dict | None = None,

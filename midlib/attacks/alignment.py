@@ -7,6 +7,11 @@ it outputs ``G(f(x_victim))``. Yang et al. also *truncate* the prediction vector
 entries (the rest set to zero) to align the auxiliary and victim prediction distributions;
 ``truncate`` does the same. For a stochastic (VIB) target each auxiliary image is queried
 ``n_queries`` times, and the victim's vector is one draw, as a black-box user would see it.
+
+*The adaptive attacker.* MID samples ``z`` at inference, so its outputs are noisy, and a
+black-box user can query the same input ``k`` times and average: ``n_average = k`` makes every
+prediction vector, auxiliary and victim alike, the mean of ``k`` queries, which shrinks the
+noise's variance ``k``-fold (a deterministic target gives the same vector for every ``k``).
 """
 
 from __future__ import annotations
@@ -78,7 +83,10 @@ class KnowledgeAlignment:
         Top-m truncation of prediction vectors (None: the full vector); see
         :func:`truncate_top`.
     n_queries : int, default=1
-        Queries of the target per auxiliary image (useful for stochastic targets).
+        Prediction vectors per auxiliary image (useful for stochastic targets).
+    n_average : int, default=1
+        Queries averaged into each prediction vector, auxiliary and victim alike (the adaptive
+        attacker against a stochastic target).
     log_input : bool, default=True
         Feed log-probabilities (clipped at 1e-6) instead of probabilities, which spreads the
         small entries that carry the "dark knowledge".
@@ -87,7 +95,7 @@ class KnowledgeAlignment:
 
     Attributes
     ----------
-    hidden, epochs, lr, batch_size, truncate, n_queries, log_input, seed
+    hidden, epochs, lr, batch_size, truncate, n_queries, n_average, log_input, seed
         The parameters above.
     image_shape_ : tuple of int
         The shape of one auxiliary image (set by :meth:`fit`).
@@ -115,6 +123,7 @@ class KnowledgeAlignment:
     batch_size: int = 64
     truncate: int | None = None
     n_queries: int = 1
+    n_average: int = 1
     log_input: bool = True
     seed: int = 0
 
@@ -125,7 +134,7 @@ class KnowledgeAlignment:
         return torch.as_tensor(v, dtype=torch.float32)
 
     def query(self, model: nn.Module, images, seed: int = 0) -> np.ndarray:
-        """The target's prediction vectors on ``images`` (one draw each).
+        """The target's prediction vectors on ``images`` (each the mean of ``n_average`` draws).
 
         Parameters
         ----------
@@ -149,7 +158,9 @@ class KnowledgeAlignment:
         >>> KnowledgeAlignment().query(model, np.zeros((5, 2, 2))).shape
         (5, 3)
         """
-        return predict_proba(model, images, n_samples=1, seed=seed)
+        if not isinstance(self.n_average, (int, np.integer)) or self.n_average < 1:
+            raise ValueError(f"n_average must be a positive integer, got {self.n_average!r}")
+        return predict_proba(model, images, n_samples=int(self.n_average), seed=seed)
 
     def fit(self, model: nn.Module, aux_images) -> "KnowledgeAlignment":
         """Query ``model`` on the auxiliary images and train the decoder on the pairs.

@@ -11,9 +11,13 @@ kind as the private training data but of other classes. It
 
    by gradient descent with momentum from several random starts (``restarts``), clipping ``z``
    to ``[-1, 1]`` after every step as the official code does;
-3. is scored by a separately trained *evaluation classifier*: top-1 and top-5 accuracy of its
-   predictions on the reconstructions, and the distance from each reconstruction to the nearest
-   private image of its class (KNN distance).
+3. is scored by a separately trained *evaluation classifier*: top-1 accuracy of its
+   predictions on the reconstructions (among the private classes, and among all classes it
+   knows), the share it reads as a public class, and the distance from each reconstruction to
+   the nearest private image of its class (KNN distance).
+
+The identity loss may be any of :mod:`midlib.attacks.gmi_losses` (adaptive losses that do not
+saturate against an overconfident target), several at once.
 
 The paper's MNIST setting (digits 0-4 private, 5-9 public, ``lambda_id = 100``, momentum 0.9,
 learning rate 0.02, 1,500 steps, 5 restarts, a DCGAN trained with WGAN-GP) is scaled here to
@@ -33,6 +37,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from midlib.attacks.gmi_losses import IdentityLoss, identity_loss
 from midlib.defenses.vib import find_vib
 from midlib.metrics import knn_distance
 from midlib.nn import check_images
@@ -494,13 +499,18 @@ class GMIResult:
 
     Parameters
     ----------
-    images : ndarray of shape (n_classes * restarts, h, w)
-        Every reconstruction (the class varies fastest).
+    images : ndarray of shape (n_rows, h, w)
+        Every reconstruction: for each identity loss of the grid, for each restart, for each
+        class (the class varies fastest).
     frame : pandas.DataFrame
-        One row per reconstruction with its ``target`` class, ``restart``, final
-        ``identity_loss`` (CE of the target model) and ``prior_loss`` (-D(G(z))).
+        One row per reconstruction with its ``config`` (the identity loss's label),
+        ``target`` class, ``restart``, final ``identity_loss`` (unweighted), ``prior_loss``
+        (-D(G(z))), ``total_loss`` and ``attacker_score`` (the target's probability of the
+        class, averaged over one-pixel shifts: what the attacker can judge without the
+        evaluator).
     best : ndarray of shape (n_classes, h, w)
-        For each target class the reconstruction of the restart with the lowest total loss.
+        For each target class the reconstruction of the first identity loss's restart with
+        the lowest total loss.
     classes : list of int
         The target classes, in the order of ``best``.
     seconds : float, default=0.0
@@ -508,7 +518,7 @@ class GMIResult:
 
     Attributes
     ----------
-    images : ndarray of shape (n_classes * restarts, h, w)
+    images : ndarray of shape (n_rows, h, w)
         Every reconstruction.
     frame : pandas.DataFrame
         One row per reconstruction.
@@ -535,30 +545,90 @@ class GMIResult:
     classes: list
     seconds: float = 0.0
 
+    def subset(self, config: str) -> "GMIResult":
+        """The reconstructions of one identity loss of the grid.
+
+        Parameters
+        ----------
+        config : str
+            A value of ``frame["config"]``.
+
+        Returns
+        -------
+        GMIResult
+            Its rows, with ``best`` recomputed from them.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> frame = pd.DataFrame({"config": ["a", "b"], "target": [0, 0],
+        ...                       "total_loss": [1.0, 2.0]})
+        >>> GMIResult(np.zeros((2, 4, 4)), frame, np.zeros((1, 4, 4)), [0]).subset("b").frame
+          config  target  total_loss
+        0      b       0         2.0
+        """
+        mask = (self.frame["config"] == config).to_numpy()
+        if not mask.any():
+            raise ValueError(f"no reconstructions of config {config!r}; the result has "
+                             f"{sorted(self.frame['config'].unique())}")
+        images, frame = self.images[mask], self.frame[mask].reset_index(drop=True)
+        best = [int(frame["total_loss"][frame["target"] == c].idxmin()) for c in self.classes]
+        return GMIResult(images, frame, images[best], self.classes, self.seconds)
+
 
 def _logits(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """A classifier's logits for ``(n, h, w)`` images, reshaped to the model's ``input_shape``
     (a :class:`midlib.nn.Classifier`) or given a channel axis, ``(n, 1, h, w)``, otherwise."""
+    return _forward(model, x, False)[0]
+
+
+def _forward(model: nn.Module, x: torch.Tensor, with_features: bool):
+    """``(logits, features or None)`` of ``(n, h, w)`` images (see :func:`_logits`)."""
     shape = getattr(model, "input_shape", None)
     if shape is not None:
         if int(np.prod(shape)) != int(np.prod(x.shape[1:])):
             raise ValueError(f"the model reads inputs of shape {tuple(shape)}, but the images "
                              f"are {tuple(x.shape[1:])}: use the resolution it was trained on")
-        return model(x.reshape(len(x), *shape))
-    return model(x.unsqueeze(1))
+        x = x.reshape(len(x), *shape)
+    else:
+        x = x.unsqueeze(1)
+    if not with_features:
+        return model(x), None
+    if not (hasattr(model, "features") and hasattr(model, "head")):
+        raise ValueError("a feature penalty needs a target with features() and head "
+                         "(a midlib.nn.Classifier)")
+    h = model.features(x)
+    return model.head(h), h
+
+
+def _shift_score(target: nn.Module, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The target's probability of ``labels``, averaged over the image and its four one-pixel
+    shifts (zero-padded): PPA's transformation-robust confidence, the attacker's own score."""
+    padded = F.pad(x, (1, 1, 1, 1))
+    h, w = x.shape[-2:]
+    probs = []
+    for dy, dx in ((1, 1), (0, 1), (2, 1), (1, 0), (1, 2)):
+        p = F.softmax(_logits(target, padded[:, dy:dy + h, dx:dx + w]), -1)
+        probs.append(p.gather(1, labels[:, None])[:, 0])
+    return torch.stack(probs).mean(0)
 
 
 def gmi_attack(gan: GAN, target: nn.Module, classes, *, restarts: int = 5, steps: int = 1500,
                lr: float = 0.02, momentum: float = 0.9, lambda_id: float = 100.0,
-               clip: float = 1.0, seed: int = 0) -> GMIResult:
+               identity=None, clip: float = 1.0, seed: int = 0) -> GMIResult:
     """Latent search of GMI against ``target`` for each class in ``classes``.
 
-    Minimises ``-D(G(z)) + lambda_id * CE(T(G(z)), c)`` over ``z`` by SGD with ``momentum``
-    (all classes and restarts in one batch; each row's loss is independent of the others),
-    clipping ``z`` to ``[-clip, clip]`` after each step. The target receives images reshaped
-    to its ``input_shape`` (else as ``(n, 1, h, w)`` tensors) and may be stochastic (a VIB
-    samples at every call; the white-box attacker differentiates through the sample). Nothing
-    of ``gan`` or ``target`` is updated.
+    Minimises ``-D(G(z)) + lambda_id * L_id(T(G(z)), c)`` over ``z`` by SGD with
+    ``momentum``, clipping ``z`` to ``[-clip, clip]`` after each step. ``L_id`` is GMI's
+    cross-entropy by default, or each :class:`~midlib.attacks.gmi_losses.IdentityLoss` of
+    ``identity`` (with its own weight): all losses, classes and restarts run in one batch
+    (each row's loss is independent of the others; every loss starts from the same codes).
+    The target receives images reshaped to its ``input_shape`` (else as ``(n, 1, h, w)``
+    tensors) and may be stochastic (a VIB samples at every call; the white-box attacker
+    differentiates through the sample). A logit loss with a feature penalty takes the
+    reference point ``p_reg`` as the target's mean feature over 500 samples of the GAN (the
+    public prior). Nothing of ``gan`` or ``target`` is updated.
 
     Parameters
     ----------
@@ -569,7 +639,7 @@ def gmi_attack(gan: GAN, target: nn.Module, classes, *, restarts: int = 5, steps
     classes : sequence of int
         The target classes to reconstruct (outputs of ``target``).
     restarts : int, default=5
-        Random starts per class.
+        Random starts per class (and identity loss).
     steps : int, default=1500
         Gradient steps.
     lr : float, default=0.02
@@ -577,7 +647,9 @@ def gmi_attack(gan: GAN, target: nn.Module, classes, *, restarts: int = 5, steps
     momentum : float, default=0.9
         SGD's momentum, in [0, 1).
     lambda_id : float, default=100.0
-        The weight of the identity loss (>= 0).
+        The weight of GMI's cross-entropy (>= 0), when ``identity`` is None.
+    identity : IdentityLoss or sequence of IdentityLoss, default=None
+        The identity losses (None: GMI's cross-entropy weighted by ``lambda_id``).
     clip : float, default=1.0
         ``z`` is clipped to ``[-clip, clip]`` (> 0).
     seed : int, default=0
@@ -598,6 +670,10 @@ def gmi_attack(gan: GAN, target: nn.Module, classes, *, restarts: int = 5, steps
     >>> result = gmi_attack(gan, target, [0, 2], restarts=2, steps=2)
     >>> result.images.shape, result.best.shape, len(result.frame)
     ((4, 4, 4), (2, 4, 4), 4)
+    >>> from midlib.attacks.gmi_losses import ADAPTIVE_GRID
+    >>> grid = gmi_attack(gan, target, [0, 2], restarts=2, steps=2, identity=ADAPTIVE_GRID)
+    >>> grid.frame["config"].nunique(), len(grid.frame)
+    (4, 16)
     """
     classes = [int(c) for c in classes]
     if not classes:
@@ -608,6 +684,15 @@ def gmi_attack(gan: GAN, target: nn.Module, classes, *, restarts: int = 5, steps
     if not lr > 0 or not 0 <= momentum < 1 or lambda_id < 0 or not clip > 0:
         raise ValueError("need lr > 0, 0 <= momentum < 1, lambda_id >= 0 and clip > 0 "
                          f"(got lr={lr}, momentum={momentum}, lambda_id={lambda_id}, clip={clip})")
+    if identity is None:
+        specs = [IdentityLoss("ce", float(lambda_id), name="CE (GMI)")]
+    else:
+        specs = [identity] if isinstance(identity, IdentityLoss) else list(identity)
+    if not specs or not all(isinstance(s, IdentityLoss) for s in specs):
+        raise ValueError("identity must be an IdentityLoss or a non-empty sequence of them")
+    labels_ = [s.label for s in specs]
+    if len(set(labels_)) != len(labels_):
+        raise ValueError(f"the identity losses need distinct labels, got {labels_}")
     start = time.perf_counter()
     G, D = gan.generator.eval(), gan.discriminator.eval()
     was_training = target.training
@@ -621,37 +706,55 @@ def gmi_attack(gan: GAN, target: nn.Module, classes, *, restarts: int = 5, steps
     flags = [p.requires_grad for p in params]
     for p in params:
         p.requires_grad_(False)
+    need_feat = any(s.feature_weight for s in specs)
+    n_cr = len(classes) * restarts
     try:
         gen = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)  # the VIB's sampling noise
-        labels = torch.tensor(classes).repeat(restarts)          # class varies fastest
-        restart = torch.arange(restarts).repeat_interleave(len(classes))
-        z = torch.randn(len(labels), gan.latent_dim, generator=gen).clamp_(-clip, clip)
-        z.requires_grad_(True)
+        p_reg = None
+        if need_feat:
+            with torch.no_grad():
+                prior = G(torch.randn(500, gan.latent_dim, generator=gen))
+                p_reg = _forward(target, prior, True)[1].mean(0)
+        labels = torch.tensor(classes).repeat(restarts * len(specs))  # class varies fastest
+        restart = torch.arange(restarts).repeat_interleave(len(classes)).repeat(len(specs))
+        z0 = torch.randn(n_cr, gan.latent_dim, generator=gen).clamp_(-clip, clip)
+        z = z0.repeat(len(specs), 1).requires_grad_(True)
+        weights = torch.tensor([s.weight for s in specs]).repeat_interleave(n_cr)
         opt = torch.optim.SGD([z], lr=lr, momentum=momentum)
-        for _ in progress(range(steps), desc="GMI"):
+
+        def losses():
             x = G(z)
-            prior = -D(x)
-            ident = F.cross_entropy(_logits(target, x), labels, reduction="none")
-            loss = (prior + lambda_id * ident).sum()
+            logits, feats = _forward(target, x, need_feat)
+            ident = torch.cat([
+                identity_loss(s, logits[i * n_cr:(i + 1) * n_cr], labels[i * n_cr:(i + 1) * n_cr],
+                              None if feats is None else feats[i * n_cr:(i + 1) * n_cr], p_reg)
+                for i, s in enumerate(specs)])
+            return x, -D(x), ident
+
+        for _ in progress(range(steps), desc="GMI"):
+            _, prior, ident = losses()
+            loss = (prior + weights * ident).sum()
             opt.zero_grad()
             loss.backward()
             opt.step()
             with torch.no_grad():
                 z.clamp_(-clip, clip)
         with torch.no_grad():
-            x = G(z)
-            prior = -D(x)
-            ident = F.cross_entropy(_logits(target, x), labels, reduction="none")
+            x, prior, ident = losses()
+            score = _shift_score(target, x, labels)
     finally:
         for p, f in zip(params, flags):
             p.requires_grad_(f)
         target.train(was_training)
     images = x.numpy()
-    frame = pd.DataFrame({"target": labels.numpy(), "restart": restart.numpy(),
-                          "identity_loss": ident.numpy(), "prior_loss": prior.numpy()})
-    total = frame["prior_loss"] + lambda_id * frame["identity_loss"]
-    best_idx = [int(total[frame["target"] == c].idxmin()) for c in classes]
+    frame = pd.DataFrame({"config": np.repeat(labels_, n_cr), "target": labels.numpy(),
+                          "restart": restart.numpy(), "identity_loss": ident.numpy(),
+                          "prior_loss": prior.numpy(),
+                          "total_loss": (prior + weights * ident).numpy(),
+                          "attacker_score": score.numpy()})
+    first = frame.iloc[:n_cr]
+    best_idx = [int(first["total_loss"][first["target"] == c].idxmin()) for c in classes]
     return GMIResult(images, frame, images[best_idx], classes, time.perf_counter() - start)
 
 
@@ -660,17 +763,19 @@ def gmi_attack(gan: GAN, target: nn.Module, classes, *, restarts: int = 5, steps
 # --------------------------------------------------------------------------------------------
 
 def evaluate_reconstructions(result: GMIResult, eval_model: nn.Module, private_images: np.ndarray,
-                             private_labels: np.ndarray, *, class_map: dict | None = None,
-                             k: int = 5) -> pd.DataFrame:
+                             private_labels: np.ndarray, *, class_map: dict | None = None
+                             ) -> pd.DataFrame:
     """Score every reconstruction of ``result`` with the evaluation classifier and KNN.
 
     One row each with
 
-    - ``top1`` / ``top5``: whether the evaluation classifier's most likely class (top ``k``)
-      is the reconstruction's target (``class_map`` maps the target model's class index to the
-      evaluation classifier's, e.g. when the evaluation classifier knows all ten digits);
+    - ``top1``: whether the evaluation classifier's most likely class (among all it knows,
+      e.g. ten digits) is the reconstruction's target (``class_map`` maps the target model's
+      class index to the evaluation classifier's);
     - ``top1_private``: whether it is the most likely among the private classes only (GMI's
       protocol, where the evaluation classifier knows only the private classes);
+    - ``public``: whether the evaluator's most likely class is *not* a private class (the
+      reconstruction reads as a public digit);
     - ``knn_dist``: Euclidean pixel distance to the nearest private image of the target class
       (``private_labels`` in the target model's class indices).
 
@@ -681,19 +786,18 @@ def evaluate_reconstructions(result: GMIResult, eval_model: nn.Module, private_i
     eval_model : torch.nn.Module
         The evaluation classifier.
     private_images : ndarray of shape (m, h, w)
-        The private images, in [0, 1], of the reconstructions' resolution.
+        The private images (the target's training images), in [0, 1], of the
+        reconstructions' resolution.
     private_labels : ndarray of shape (m,)
         Their classes, in the target model's class indices.
     class_map : dict, default=None
         Target class index -> evaluation classifier's class index (None: the identity on
         ``result.classes``).
-    k : int, default=5
-        The ``k`` of the ``top5`` column (capped by the evaluator's number of classes).
 
     Returns
     -------
     pandas.DataFrame
-        ``result.frame`` with the columns ``top1``, ``top5``, ``top1_private`` and
+        ``result.frame`` with the columns ``top1``, ``top1_private``, ``public`` and
         ``knn_dist`` added.
 
     Examples
@@ -704,9 +808,9 @@ def evaluate_reconstructions(result: GMIResult, eval_model: nn.Module, private_i
     >>> from midlib.nn import make_classifier
     >>> target = make_classifier((4, 4), 3, hidden=(8,), seed=0)
     >>> result = gmi_attack(gan, target, [0, 2], restarts=2, steps=2)
-    >>> scores = evaluate_reconstructions(result, target, images, np.arange(16) % 3, k=2)
+    >>> scores = evaluate_reconstructions(result, target, images, np.arange(16) % 3)
     >>> list(scores.columns[-4:]), len(scores)
-    (['top1', 'top5', 'top1_private', 'knn_dist'], 4)
+    (['top1', 'top1_private', 'public', 'knn_dist'], 4)
     """
     private_images = check_images(private_images, "private_images")
     private_labels = np.asarray(private_labels)
@@ -724,19 +828,17 @@ def evaluate_reconstructions(result: GMIResult, eval_model: nn.Module, private_i
     with torch.no_grad():
         logits = _logits(eval_model, torch.from_numpy(result.images))
     eval_model.train(was_training)
-    k = min(int(k), logits.shape[-1])
-    topk = logits.topk(k, dim=-1).indices.numpy()
+    pred = logits.argmax(-1).numpy()
     want = np.array([class_map[c] for c in result.frame["target"]])
     knn = knn_distance(result.images, result.frame["target"].to_numpy(), private_images,
                        private_labels)
     out = result.frame.copy()
-    out["top1"] = topk[:, 0] == want
-    out["top5"] = (topk == want[:, None]).any(axis=1)
     private = np.array([class_map[c] for c in result.classes])
+    out["top1"] = pred == want
     out["top1_private"] = private[logits[:, private].argmax(-1).numpy()] == want
+    out["public"] = ~np.isin(pred, private)
     out["knn_dist"] = knn
     return out
-
 
 def vib_identity_loss_bounds(model: nn.Module, images, labels, *, n_draws: int = 2000,
                              seed: int = 0) -> pd.DataFrame:

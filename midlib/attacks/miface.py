@@ -1,8 +1,10 @@
 """MIFace: Fredrikson, Jha and Ristenpart (CCS 2015), face reconstruction by gradient descent.
 
 White-box access to a classifier f: starting from a blank image, descend the cost
-``c(x) = 1 - f_label(x)`` (the paper's choice, ``objective="prob"``) or the cross-entropy
-``-log f_label(x)`` (``objective="logprob"``, steeper when the confidence is small), projecting
+``c(x) = 1 - f_label(x)`` (the paper's choice, ``objective="prob"``), the cross-entropy
+``-log f_label(x)`` (``objective="logprob"``, steeper when the confidence is small) or the
+negative logit ``-z_label(x)`` (``objective="logit"``, logit maximisation, which does not
+saturate when a defence such as negative label smoothing flattens the softmax), projecting
 onto the pixel box [0, 1] after each step and keeping the best image seen. An optional total
 variation penalty plays the role of the paper's denoising step. For a stochastic (VIB) model
 the gradient is averaged over ``n_samples`` draws of z each step, i.e. the attacker descends
@@ -18,7 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["total_variation", "MIFace"]
+__all__ = ["total_variation", "MIFace", "OBJECTIVES", "miface_grid"]
+
+#: The costs MIFace can descend.
+OBJECTIVES = ("prob", "logprob", "logit")
 
 
 def total_variation(x: torch.Tensor) -> torch.Tensor:
@@ -63,8 +68,9 @@ class MIFace:
         Stop a target when its cost falls below this (the paper's gamma).
     momentum : float, default=0.9
         Heavy-ball momentum, in [0, 1).
-    objective : {"prob", "logprob"}, default="logprob"
-        The cost: "prob" is 1 - confidence (the paper), "logprob" the cross-entropy.
+    objective : {"prob", "logprob", "logit"}, default="logprob"
+        The cost: "prob" is 1 - confidence (the paper), "logprob" the cross-entropy, "logit"
+        the negative logit of the target class.
     tv_weight : float, default=0.0
         Weight of a total-variation penalty (0: none); see :func:`total_variation`.
     n_samples : int, default=1
@@ -107,8 +113,8 @@ class MIFace:
             raise ValueError(f"lr must be > 0, got {self.lr}")
         if not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must lie in [0, 1), got {self.momentum}")
-        if self.objective not in ("prob", "logprob"):
-            raise ValueError(f"objective must be 'prob' or 'logprob', got {self.objective!r}")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
         if self.tv_weight < 0:
             raise ValueError(f"tv_weight must be >= 0, got {self.tv_weight}")
 
@@ -181,8 +187,9 @@ class MIFace:
     def costs(self, model: nn.Module, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """Per-image cost (averaged over ``n_samples`` draws of a stochastic model).
 
-        ``1 - f_t(x)`` (``objective="prob"``) or ``-log f_t(x)`` (``objective="logprob"``),
-        plus ``tv_weight`` times the total variation of ``x``.
+        ``1 - f_t(x)`` (``objective="prob"``), ``-log f_t(x)`` (``objective="logprob"``) or
+        ``-z_t(x)``, the negative logit (``objective="logit"``), plus ``tv_weight`` times the
+        total variation of ``x``.
 
         Parameters
         ----------
@@ -208,7 +215,11 @@ class MIFace:
         """
         total = 0.0
         for _ in range(self.n_samples):
-            logp = F.log_softmax(model(x), dim=1).gather(1, t[:, None])[:, 0]
+            logits = model(x)
+            if self.objective == "logit":
+                total = total - logits.gather(1, t[:, None])[:, 0]
+                continue
+            logp = F.log_softmax(logits, dim=1).gather(1, t[:, None])[:, 0]
             total = total + (1 - logp.exp() if self.objective == "prob" else -logp)
         c = total / self.n_samples
         if self.tv_weight > 0:
@@ -241,3 +252,61 @@ class MIFace:
             improved = c < best_cost
             best[improved] = x[improved].detach()
         return best.detach()
+
+
+def miface_grid(model: nn.Module, target_labels, score, *, objectives=("logprob", "logit"),
+                lrs=(0.01, 0.05, 0.2), **params) -> dict:
+    """MIFace over a grid of costs and step sizes; the strongest setting is the attack's result.
+
+    The defender cannot choose the attacker's hyper-parameters: an attack's success against a
+    model is the best over the settings the attacker could try, here every pair of ``objectives``
+    and step sizes ``lrs``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The target classifier (white-box access).
+    target_labels : array-like of shape (n,)
+        The classes to reconstruct.
+    score : callable
+        ``score(images, target_labels) -> float``: the success of a set of reconstructions
+        (e.g. the evaluation classifier's top-1 accuracy).
+    objectives : tuple of str, default=("logprob", "logit")
+        The costs tried (see :data:`OBJECTIVES`).
+    lrs : tuple of float, default=(0.01, 0.05, 0.2)
+        The step sizes tried.
+    **params
+        Passed to :class:`MIFace` (``steps``, ``init``, ``n_samples``, ``seed``, ...).
+
+    Returns
+    -------
+    dict
+        ``images`` (the best setting's reconstructions), ``success`` (its score),
+        ``objective`` and ``lr`` (the best setting) and ``grid`` (a list of
+        ``(objective, lr, score)`` for every setting).
+
+    Raises
+    ------
+    ValueError
+        For an empty grid.
+
+    Examples
+    --------
+    >>> from midlib.nn import make_classifier
+    >>> model = make_classifier((4, 4), 3, hidden=(8,), seed=0)
+    >>> out = miface_grid(model, [0, 1], lambda im, t: float(im.mean()), lrs=(0.1,), steps=3)
+    >>> out["images"].shape, len(out["grid"])
+    ((2, 4, 4), 2)
+    """
+    if not objectives or not lrs:
+        raise ValueError("miface_grid needs at least one objective and one step size")
+    best, grid = None, []
+    for objective in objectives:
+        for lr in lrs:
+            images = MIFace(objective=objective, lr=lr, **params).invert(model, target_labels)
+            success = float(score(images, target_labels))
+            grid.append((objective, float(lr), success))
+            if best is None or success > best["success"]:
+                best = dict(images=images, success=success, objective=objective, lr=float(lr))
+    best["grid"] = grid
+    return best

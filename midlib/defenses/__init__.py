@@ -3,14 +3,19 @@ baselines, the rivals of the book's comparisons, and one registry that creates a
 
 One module per defense (Opacus style): ``mid_linear``, ``mid_tree``, ``vib`` (MID);
 ``dp_linear`` (functional mechanism), ``dp_tree``, ``dp_sgd`` (Opacus); ``priority_tree`` and
-``noise_capped`` (comparison models); ``tree_base`` (what every tree shares); ``registry``.
+``noise_capped`` (comparison models); ``label_smoothing`` (positive and negative label smoothing)
+and ``bido`` (BiDO-HSIC), the networks' rivals; ``tree_base`` (what every tree shares);
+``registry``.
 """
 
+from midlib.defenses.bido import (BiDOHead, BiDORegularizer, bido_head, find_bido, gaussian_gram,
+                                  hsic)
 from midlib.defenses.dp_linear import (FunctionalMechanismRegression, check_unit_bounds,
                                        functional_mechanism_sensitivity, replacement_change,
                                        zhang_ridge)
 from midlib.defenses.dp_sgd import DPConfig, add_gaussian_noise, clip_per_record, rdp_epsilon
 from midlib.defenses.dp_tree import DPDecisionTreeClassifier
+from midlib.defenses.label_smoothing import LabelSmoothingLoss, smoothed_cross_entropy
 from midlib.defenses.mid_linear import (MIDLinearRegression, gaussian_bound, mid_objective,
                                         numerical_minimum, optimal_noise_variance,
                                         optimal_shrinkage)
@@ -36,5 +41,6 @@ __all__ = [
     "tree_information", "tree_of", "node_counts", "leaf_outputs", "stochastic_tree_information",
     "mid_prune", "enumerate_prunings", "pruning_objective", "gaussian_bound", "mid_objective",
     "numerical_minimum", "optimal_noise_variance", "optimal_shrinkage", "replacement_change",
-    "check_unit_bounds", "zhang_ridge",
+    "check_unit_bounds", "zhang_ridge", "LabelSmoothingLoss", "smoothed_cross_entropy",
+    "BiDOHead", "BiDORegularizer", "bido_head", "find_bido", "hsic", "gaussian_gram",
 ]

@@ -85,14 +85,20 @@ class TrainResult:
 
 def train_classifier(model: nn.Module, X, y, *, epochs: int, lr: float = 1e-3,
                      batch_size: int = 64, regularizer=None, privacy=None,
-                     seed: int = 0, weight_decay: float = 0.0) -> TrainResult:
+                     seed: int = 0, weight_decay: float = 0.0, criterion=None) -> TrainResult:
     """Train ``model`` with Adam on ``(X, y)``: the one training loop of the package.
 
-    Defenses plug in through two hooks, so this module imports none of them:
+    Defenses plug in through three hooks, so this module imports none of them:
 
     - ``regularizer`` (e.g. :class:`midlib.defenses.VIBRegularizer`, MID): a callable
       ``regularizer(net, xb) -> (logits, term)`` with a ``weight`` attribute; the loss is
-      ``cross-entropy + weight * term`` and the history's ``kl`` column logs ``term``.
+      ``cross-entropy + weight * term`` and the history's ``kl`` column logs ``term``. A
+      regularizer whose attribute ``uses_labels`` is true is called
+      ``regularizer(net, xb, yb)`` (e.g. :class:`midlib.defenses.BiDORegularizer`).
+    - ``criterion`` (e.g. :class:`midlib.defenses.LabelSmoothingLoss`): a callable
+      ``criterion(logits, yb) -> scalar`` that replaces the cross-entropy; if it has a method
+      ``start_epoch(epoch, epochs)`` (0-based ``epoch``), the loop calls it before each epoch
+      (a schedule). The history's ``ce`` column logs its value.
     - ``privacy`` (e.g. :class:`midlib.defenses.DPConfig`, DP-SGD through Opacus): an object with
       ``make_private(model, optimizer, loader, epochs, generator) -> (engine, model, optimizer,
       loader)`` and ``delta``; Opacus samples each record into a batch independently with
@@ -124,6 +130,8 @@ def train_classifier(model: nn.Module, X, y, *, epochs: int, lr: float = 1e-3,
         Seeds torch (initial shuffles, noise, stochastic layers).
     weight_decay : float, default=0.0
         Adam's weight decay.
+    criterion : callable, default=None
+        The loss hook (see above); None is the cross-entropy.
 
     Returns
     -------
@@ -151,8 +159,13 @@ def train_classifier(model: nn.Module, X, y, *, epochs: int, lr: float = 1e-3,
     if privacy is not None and not hasattr(privacy, "make_private"):
         raise TypeError(f"privacy must have a make_private method (e.g. midlib.defenses.DPConfig), "
                         f"got {type(privacy).__name__}")
+    if criterion is not None and not callable(criterion):
+        raise TypeError(f"criterion must be a callable (logits, yb) -> loss, got {criterion!r}")
     if regularizer is not None:
         regularizer.check(model)
+    labelled = bool(getattr(regularizer, "uses_labels", False))
+    loss_fn = F.cross_entropy if criterion is None else criterion
+    schedule = getattr(criterion, "start_epoch", None)
     Xt, yt = as_tensors(X, y)
     check_labels(model, yt)
     n = len(Xt)
@@ -170,8 +183,8 @@ def train_classifier(model: nn.Module, X, y, *, epochs: int, lr: float = 1e-3,
         if regularizer is None:
             logits, kl = net(xb), None
         else:
-            logits, kl = regularizer(net, xb)
-        ce = F.cross_entropy(logits, yb)
+            logits, kl = regularizer(net, xb, yb) if labelled else regularizer(net, xb)
+        ce = loss_fn(logits, yb)
         loss = ce if kl is None or regularizer.weight == 0 else ce + regularizer.weight * kl
         loss.backward()
         opt.step()
@@ -180,6 +193,8 @@ def train_classifier(model: nn.Module, X, y, *, epochs: int, lr: float = 1e-3,
 
     if privacy is None:
         for epoch in range(int(epochs)):
+            if schedule is not None:
+                schedule(epoch, int(epochs))
             perm = torch.randperm(n, generator=gen)
             sums = np.zeros(3)
             for s in range(0, n, batch_size):
@@ -206,6 +221,8 @@ def train_classifier(model: nn.Module, X, y, *, epochs: int, lr: float = 1e-3,
     warnings.filterwarnings("ignore", message="Full backward hook is firing")
     try:
         for epoch in range(int(epochs)):
+            if schedule is not None:
+                schedule(epoch, int(epochs))
             sums, count = np.zeros(3), 0
             for xb, yb in dp_loader:
                 if len(xb) == 0:  # Poisson sampling may draw an empty batch: nothing to learn

@@ -1,0 +1,374 @@
+"""``midlib.audit``: measure what a user's own model leaks about a sensitive column."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from midlib.auditing.attacks import (ATTACKS, BASELINES, attack_guesses, available_attacks,
+                                     baseline_guesses, fit_aux, query)
+from midlib.auditing.loading import MissingColumnError, load_model, load_table, wrap_model
+from midlib.auditing.report import (AuditReport, per_value_table, plugin_leakage, score_game,
+                                    summarize_seeds, unpaired_difference_interval)
+from midlib.data.task import MAX_SENSITIVE_VALUES
+from midlib.stats import wilson_interval
+from midlib.validation import check_positive_int, check_random_state, check_seed
+
+__all__ = ["audit", "check_records", "membership_mask"]
+
+#: Above this many model queries (records x candidate values) a progress bar is shown.
+LONG_RUN_QUERIES = 2_000_000
+
+
+def membership_mask(column: pd.Series) -> np.ndarray:
+    """Read a membership column: booleans, 0/1, or the words true/false, yes/no, member/non-member.
+
+    Parameters
+    ----------
+    column : pandas.Series
+        One entry per record: was it in the model's training data?
+
+    Returns
+    -------
+    ndarray of bool
+        True for members.
+
+    Raises
+    ------
+    ValueError
+        Other values, or missing ones.
+
+    Examples
+    --------
+    >>> membership_mask(pd.Series(["yes", "no", "Yes"])).tolist()
+    [True, False, True]
+    """
+    words = {"true": True, "1": True, "yes": True, "member": True, "train": True,
+             "false": False, "0": False, "no": False, "non-member": False, "nonmember": False,
+             "holdout": False, "test": False}
+    if column.isna().any():
+        raise ValueError(f"the membership column {column.name!r} has missing values")
+    text = column.astype(str).str.strip().str.lower().str.replace(r"\.0$", "", regex=True)
+    bad = sorted(set(text) - set(words))
+    if bad:
+        raise ValueError(f"the membership column {column.name!r} must hold true/false (or 1/0, "
+                         f"yes/no), got {bad[:5]}")
+    return text.map(words).to_numpy(dtype=bool)
+
+
+def check_records(frames: dict, features, sensitive: str, target: str, kind: str,
+                  classes) -> np.ndarray:
+    """Check the records for the audit and return the candidate sensitive values.
+
+    Parameters
+    ----------
+    frames : dict of str to pandas.DataFrame
+        The record sets by name (``members``, ``non-members``, ``auxiliary``).
+    features : list of str
+        The columns the model reads.
+    sensitive : str
+        The sensitive column.
+    target : str
+        The label column.
+    kind : {"regression", "classification"}
+        What the model predicts.
+    classes : array-like or None
+        The model's classes (classification).
+
+    Returns
+    -------
+    ndarray of shape (k,)
+        The sorted distinct sensitive values of all records.
+
+    Raises
+    ------
+    MissingColumnError
+        A column the model or the audit needs is missing (the message lists the available
+        ones).
+    ValueError
+        The sensitive column is not among the model's inputs, has missing values, is not
+        discrete or has too many values; the target has missing values or labels the model
+        does not know; a numeric feature is infinite.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"s": ["a", "b", "a", "b"], "y": [0.0, 1.0, 0.5, 1.5]})
+    >>> check_records({"members": frame}, ["s"], "s", "y", "regression", None).tolist()
+    ['a', 'b']
+    """
+    for name, frame in frames.items():
+        missing = [c for c in dict.fromkeys(list(features) + [sensitive, target])
+                   if c not in frame.columns]
+        if missing:
+            raise MissingColumnError(f"the {name} records lack the columns {missing}; available "
+                                     f"columns: {list(frame.columns)}")
+    if sensitive not in features:
+        raise ValueError(f"the model does not read the sensitive column {sensitive!r} (its inputs: "
+                         f"{list(features)}): attacks that query it with candidate values do not "
+                         "apply. It may still leak through correlated columns: audit a model that "
+                         "reads it, or compare an imputation model with and without the model")
+    allrec = pd.concat(list(frames.values()), ignore_index=True)
+    s, y = allrec[sensitive], allrec[target]
+    if s.isna().any():
+        raise ValueError(f"the sensitive column {sensitive!r} has {int(s.isna().sum())} missing "
+                         "values (None/NaN): drop those records or give them a category of their "
+                         "own such as 'unknown'")
+    values = np.sort(pd.unique(s.to_numpy()))
+    if pd.api.types.is_float_dtype(s) and not np.all(values == np.round(values)):
+        raise ValueError(f"the sensitive column {sensitive!r} is continuous: bin it into a few "
+                         "categories first, e.g. pd.cut(column, bins=4)")
+    if len(values) > MAX_SENSITIVE_VALUES or (len(values) == len(allrec) and len(allrec) > 2):
+        raise ValueError(f"the sensitive column {sensitive!r} has {len(values)} distinct values "
+                         f"for {len(allrec)} records (at most {MAX_SENSITIVE_VALUES}): it looks "
+                         "continuous or like an identifier. Bin it into a few categories first")
+    if len(values) < 2:
+        raise ValueError(f"the sensitive column {sensitive!r} takes a single value {values.tolist()}: "
+                         "there is nothing to infer")
+    if y.isna().any():
+        raise ValueError(f"the target column {target!r} has {int(y.isna().sum())} missing values: "
+                         "drop those records")
+    for c in features:
+        col = allrec[c]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col) \
+                and np.isinf(col.to_numpy(dtype=float)).any():
+            raise ValueError(f"column {c!r} has infinite values: replace or drop them first")
+    if kind == "classification":
+        known = pd.Index(classes).get_indexer(y.to_numpy()) >= 0
+        if not known.any():
+            raise ValueError(
+                f"none of the labels of {target!r} ({sorted(map(str, y.unique()))[:5]}) is a class "
+                f"of the model ({[str(c) for c in list(classes)[:5]]}): was it fitted on other "
+                "labels (e.g. integer codes instead of strings)? Give the labels it was fitted on")
+    elif not pd.api.types.is_numeric_dtype(y):
+        raise ValueError(f"the model is a regressor but the target {target!r} is not numeric")
+    return values
+
+
+def _split_records(members, nonmembers, data):
+    """(members, nonmembers) from the audit's arguments."""
+    if data is not None:
+        frame = load_table(data, "data")
+        if isinstance(members, str):
+            if members not in frame.columns:
+                raise MissingColumnError(f"the membership column {members!r} is not in the data; "
+                                         f"available columns: {list(frame.columns)}")
+            mask = membership_mask(frame[members])
+            frame = frame.drop(columns=members)
+        elif members is None:
+            mask = np.ones(len(frame), dtype=bool)
+        else:
+            mask = np.asarray(members, dtype=bool)
+            if mask.shape != (len(frame),):
+                raise ValueError(f"members must be a column name or {len(frame)} booleans")
+        mem = frame[mask].reset_index(drop=True)
+        non = frame[~mask].reset_index(drop=True)
+        if nonmembers is not None:
+            non = pd.concat([non, load_table(nonmembers, "nonmembers")], ignore_index=True)
+    else:
+        if members is None:
+            raise ValueError("give data (with a members column or mask) or members= and "
+                             "nonmembers= record sets")
+        mem = load_table(members, "members")
+        non = load_table(nonmembers, "nonmembers") if nonmembers is not None else mem.iloc[:0]
+    if len(mem) == 0:
+        raise ValueError("no member records: mark the model's training records (members column, "
+                         "--members-column or --train)")
+    return mem, (non if len(non) else None)
+
+
+def audit(model, data=None, *, sensitive: str, target: str, members=None, nonmembers=None,
+          aux=None, attacks="auto", n_seeds: int = 1, random_state: int = 0,
+          confidence: float = 0.95, aux_fraction: float = 0.5, task: str = "auto",
+          classes=None, trust_types: bool = False, trust_pickle: bool = False) -> AuditReport:
+    """Audit a fitted model: how well can attacks infer a sensitive column of its records?
+
+    The adversary knows each target record's other columns and its label (knowledge
+    ``"aux+label"``) and has auxiliary records (``aux``; by default a random ``aux_fraction``
+    of the non-members, the rest being the non-member targets; without non-members, of the
+    members). Every attack the model allows (see
+    :func:`~midlib.auditing.attacks.available_attacks`) is played on the members (the
+    training-set game) and the non-members (the distributional game, the control), with one
+    batched query over all targets x candidate values. Each attack is compared with the
+    strongest no-model baseline with the same knowledge (the most frequent value; imputation
+    models of the sensitive column trained on the auxiliary records), and with the prior guess
+    (labelled as such).
+
+    Parameters
+    ----------
+    model : estimator, Pipeline, callable, torch.nn.Module, str or pathlib.Path
+        The fitted model, or its file (see :func:`~midlib.auditing.loading.load_model`). A
+        Pipeline may take the raw records (e.g. with a ColumnTransformer).
+    data : str, pathlib.Path or pandas.DataFrame, default=None
+        All records (CSV, Parquet or a DataFrame); ``members`` marks the training records.
+    sensitive : str
+        The discrete sensitive column.
+    target : str
+        The label column.
+    members : str, array-like of bool, str path or DataFrame, default=None
+        With ``data``: the membership column's name, or a mask (None: all records are
+        members). Without ``data``: the training records.
+    nonmembers : str path or DataFrame, default=None
+        Held-out records (added to ``data``'s non-members).
+    aux : str path or DataFrame, default=None
+        The adversary's auxiliary records (not audited); None draws them as described above.
+    attacks : "auto" or list of str, default="auto"
+        Keys of :data:`~midlib.auditing.attacks.ATTACKS`; "auto" plays all the model allows.
+    n_seeds : int, default=1
+        How many random draws of the auxiliary records to average (the number of seeds).
+    random_state : int, default=0
+        The first seed; seeds ``random_state, ..., random_state + n_seeds - 1``.
+    confidence : float, default=0.95
+        Confidence level of the intervals.
+    aux_fraction : float, default=0.5
+        Share of the non-members (or members) drawn as auxiliary records.
+    task : {"auto", "regression", "classification"}, default="auto"
+        For callables and torch modules: what the model predicts.
+    classes : array-like, default=None
+        For callables and torch modules returning probabilities: the class labels.
+    trust_types : bool, default=False
+        Load a ``.skops`` model file with types skops does not trust by default.
+    trust_pickle : bool, default=False
+        Load a pickle / joblib model file (it can run code).
+
+    Returns
+    -------
+    AuditReport
+        Results, baselines, per-value precision and recall, leakage and the headline.
+
+    Raises
+    ------
+    ValueError
+        Bad records, model or arguments (the message says what to do).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> rng = np.random.default_rng(0)
+    >>> frame = pd.DataFrame({"s": rng.integers(0, 2, 400), "x": rng.normal(size=400)})
+    >>> frame["y"] = 2 * frame["s"] + frame["x"] + rng.normal(0, 0.3, 400)
+    >>> frame["member"] = np.arange(400) < 200
+    >>> model = LinearRegression().fit(frame.loc[:199, ["s", "x"]], frame.loc[:199, "y"])
+    >>> report = audit(model, frame, sensitive="s", target="y", members="member")
+    >>> report.headline["attack"], report.headline["advantage"] > 0.3
+    ('map', True)
+    """
+    start = time.perf_counter()
+    first = check_seed(random_state)
+    check_positive_int(n_seeds, "n_seeds")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+    if not 0 < aux_fraction < 1:
+        raise ValueError(f"aux_fraction must lie in (0, 1), got {aux_fraction}")
+    if isinstance(model, (str, Path)):
+        model = load_model(model, trust_types=trust_types, trust_pickle=trust_pickle)
+    mem, non = _split_records(members, nonmembers, data)
+    aux_given = load_table(aux, "aux") if aux is not None else None
+    adapter = wrap_model(model, mem, target=target, task=task, classes=classes)
+    frames = {"members": mem, **({"non-members": non} if non is not None else {}),
+              **({"auxiliary": aux_given} if aux_given is not None else {})}
+    values = check_records(frames, adapter.features, sensitive, target, adapter.kind,
+                           adapter.classes)
+    names = available_attacks(adapter) if attacks == "auto" else list(attacks)
+    bad = [a for a in names if a not in available_attacks(adapter)]
+    if bad:
+        raise ValueError(f"attacks {bad} do not apply to this model; choose from "
+                         f"{available_attacks(adapter)}")
+    notes = []
+    if non is None and aux_given is None:
+        notes.append("no non-members: the distributional game is not played and the auxiliary "
+                     "records are drawn from the members")
+    ignored = [c for c in mem.columns if c not in adapter.features and c != target]
+    per_seed, base_rows, guesses, leak = [], [], {}, {}
+    from midlib.progress import progress
+
+    long_run = (len(mem) + (0 if non is None else len(non))) * len(values) > LONG_RUN_QUERIES
+    for seed in progress(range(first, first + n_seeds), disable=not long_run, desc="audit"):
+        rng = check_random_state(seed)
+        if aux_given is not None:
+            aux_set, targets = aux_given, {"training-set": mem, "distributional": non}
+        elif non is not None:
+            idx = rng.permutation(len(non))
+            cut = max(1, int(round(aux_fraction * len(non))))
+            aux_set = non.iloc[idx[:cut]]
+            targets = {"training-set": mem, "distributional": non.iloc[idx[cut:]]}
+        else:
+            idx = rng.permutation(len(mem))
+            cut = max(1, int(round(aux_fraction * len(mem))))
+            aux_set, targets = mem.iloc[idx[:cut]], {"training-set": mem.iloc[idx[cut:]]}
+        targets = {g: f.reset_index(drop=True) for g, f in targets.items()
+                   if f is not None and len(f)}
+        know = fit_aux(adapter, aux_set.reset_index(drop=True), sensitive, target, values, seed)
+        allt = pd.concat(list(targets.values()), ignore_index=True)
+        q = query(adapter, allt, sensitive, values)
+        truth = pd.Index(values).get_indexer(allt[sensitive].to_numpy())
+        att = {a: attack_guesses(a, q, know, adapter, allt, target, seed) for a in names}
+        base = {b: baseline_guesses(b, know, allt) for b in BASELINES}
+        start_row = 0
+        for game, frame in targets.items():
+            sl = slice(start_row, start_row + len(frame))
+            start_row += len(frame)
+            t = truth[sl]
+            hits = {a: g[sl] == t for a, g in att.items()}
+            bhits = {b: g[sl] == t for b, g in base.items()}
+            rows = score_game(hits, bhits, confidence)
+            rows.insert(0, "game", game)
+            rows.insert(0, "seed", seed)
+            per_seed.append(rows)
+            for b, h in bhits.items():
+                lo, hi = wilson_interval(int(h.sum()), len(h), confidence)
+                base_rows.append(dict(seed=seed, game=game, baseline=b, knowledge=BASELINES[b][1],
+                                      n=len(h), success=h.mean(), success_lo=lo, success_hi=hi))
+            for a, g in att.items():
+                prev = guesses.get((game, a), ([], []))
+                guesses[(game, a)] = (prev[0] + [t], prev[1] + [g[sl]])
+            if seed == first:
+                out = q.pred[sl][np.arange(len(t)), t]
+                leak[game] = plugin_leakage(t, out, frame[target].to_numpy(),
+                                            adapter.kind == "regression")
+    per_seed = pd.concat(per_seed, ignore_index=True)
+    results = summarize_seeds(per_seed, ["game", "attack"], confidence)
+    baselines = summarize_seeds(pd.DataFrame(base_rows), ["game", "baseline"], confidence)
+    per_value = pd.concat([per_value_table(np.concatenate(t), np.concatenate(g), values)
+                           .assign(game=game, attack=a)
+                           for (game, a), (t, g) in guesses.items()], ignore_index=True)
+    per_value = per_value[["game", "attack", "value", "support", "guessed", "precision", "recall"]]
+    gap = _gap(results)
+    train = results[results["game"] == "training-set"]
+    best = train.loc[train["advantage"].idxmax()]
+    headline = {k: best[k] for k in ("attack", "game", "success", "baseline", "baseline_name",
+                                     "advantage", "advantage_lo", "advantage_hi",
+                                     "prior_advantage", "prior_advantage_lo",
+                                     "prior_advantage_hi")}
+    headline["label"] = ATTACKS[best["attack"]][0]
+    for game, d in leak.items():
+        d["measured_advantage"] = float(results.loc[results["game"] == game, "advantage"].max())
+    info = dict(model=type(model).__name__, kind=adapter.kind, sensitive=sensitive,
+                target=target, values=[str(v) for v in values], features=adapter.features,
+                ignored_columns=ignored, n_members=len(mem),
+                n_nonmembers=0 if non is None else len(non),
+                n_aux=len(aux_set), n_seeds=n_seeds, seeds=list(range(first, first + n_seeds)),
+                confidence=confidence, attacks=names, notes=notes,
+                seconds=round(time.perf_counter() - start, 3))
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=2)
+    return AuditReport(results, baselines, per_value, leak, gap, headline, info, per_seed)
+
+
+def _gap(results: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for a, grp in results.groupby("attack", sort=False):
+        g = grp.set_index("game")
+        if not {"training-set", "distributional"} <= set(g.index):
+            continue
+        m, d = g.loc["training-set"], g.loc["distributional"]
+        diff, lo, hi = unpaired_difference_interval(m["success"], m["success_lo"],
+                                                    m["success_hi"], d["success"],
+                                                    d["success_lo"], d["success_hi"])
+        rows.append(dict(attack=a, members=m["success"], nonmembers=d["success"], gap=diff,
+                         gap_lo=lo, gap_hi=hi))
+    return pd.DataFrame(rows, columns=["attack", "members", "nonmembers", "gap", "gap_lo",
+                                       "gap_hi"])
