@@ -68,19 +68,16 @@ def glue(name: str, value, display: bool = False):
 
     Returns
     -------
-    object
-        The plain value that was glued.
+    None
+        Nothing, so that a cell ending in a glue call shows nothing.
 
     Examples
     --------
     >>> glue("example", np.float64(0.5))
-    0.5
     """
     from myst_nb import glue as myst_glue
 
-    value = plain(value)
-    myst_glue(name, value, display=display)
-    return value
+    myst_glue(name, plain(value), display=display)
 
 
 def _format_cell(value, digits: int):
