@@ -4,6 +4,12 @@ white-box, in both games, with Fredrikson et al.'s MAP attack (marginal prior) a
 MAP attack whose prior is ``p(genotype | demographics)`` learnt on the auxiliary records; each
 attack is scored against the no-model baselines at knowledge prior, aux and aux+label.
 
+The adversary's auxiliary records are patients of the population that are neither trained on
+nor attacked: half of the held-out patients (``aux_share``), the other half being the targets
+of the distributional game. Every adversary (the priors, the imputation of the genotype from
+the demographics, the MAP attack's residual scale) is fitted on them, so no baseline gains from
+having seen its own targets.
+
 :func:`matched_utility` then compares two defences at equal footing: every point of one curve
 against the other curve interpolated at the same held-out error on the same split.
 """
@@ -36,15 +42,15 @@ def _hide(task, frame, with_label: bool):
     return hidden
 
 
-def _no_model(t, seed, test_size, members, nonmembers):
-    """The no-model adversaries of a split (fitted on the members) and their hits; cached,
-    since they do not depend on the model."""
-    key = (id(t), seed, test_size)
+def _no_model(t, seed, test_size, aux, members, nonmembers):
+    """The no-model adversaries of a split (fitted on the auxiliary records) and their hits;
+    cached, since they do not depend on the model."""
+    key = (id(t), seed, test_size, len(aux))
     if key in _NO_MODEL and _NO_MODEL[key][0] is t:
         return _NO_MODEL[key][1]
-    advs = {"prior": PriorAdversary().fit(t, members),
-            "aux": AuxiliaryAdversary("aux").fit(t, members),
-            "aux+label": AuxiliaryAdversary("aux+label").fit(t, members)}
+    advs = {"prior": PriorAdversary().fit(t, aux),
+            "aux": AuxiliaryAdversary("aux").fit(t, aux),
+            "aux+label": AuxiliaryAdversary("aux+label").fit(t, aux)}
     hits = {}
     for game, frame in zip(("training-set", "distributional"), (members, nonmembers)):
         truth = frame[t.sensitive].to_numpy(dtype=object)
@@ -58,8 +64,8 @@ def _no_model(t, seed, test_size, members, nonmembers):
 
 
 def run(defense: str, strength, seed: int, *, task, targets: dict | None = None,
-        test_size: float = 0.3, accesses=("black-box", "white-box"), attacks=("MAP",),
-        **params) -> list[dict]:
+        test_size: float = 0.3, aux_share: float = 0.5, accesses=("black-box", "white-box"),
+        attacks=("MAP",), **params) -> list[dict]:
     """One point of Fig. 2a.
 
     Parameters
@@ -77,13 +83,16 @@ def run(defense: str, strength, seed: int, *, task, targets: dict | None = None,
         CYP2C9); default ``{"target": task}``.
     test_size : float, default=0.3
         Share of held-out patients.
+    aux_share : float, default=0.5
+        Share of the held-out patients given to the adversary as auxiliary records (never
+        attacked); the rest are the distributional game's targets.
     accesses : sequence of str, default=("black-box", "white-box")
         The attack's access levels.
     attacks : sequence of {"MAP", "Bayes-MAP"}, default=("MAP",)
         ``"MAP"``: Fredrikson et al.'s attack with the marginal prior; ``"Bayes-MAP"``: the
         same likelihood with the per-record prior ``p(x_s | x_ns)`` of an
         :class:`~midlib.attacks.AuxiliaryAdversary` at knowledge ``"aux"`` fitted on the
-        auxiliary records (the members).
+        auxiliary records.
     **params
         Passed to the model (e.g. ``noise_floor`` or ``ridge="zhang"`` for the functional
         mechanism).
@@ -122,7 +131,11 @@ def run(defense: str, strength, seed: int, *, task, targets: dict | None = None,
     if bad:
         raise ValueError(f"unknown attacks {bad}; choose from {ATTACKS}")
     targets = targets or {"target": task}
-    members, nonmembers = task.split(test_size, seed)
+    if not 0 < aux_share < 1:
+        raise ValueError(f"aux_share must lie strictly between 0 and 1, got {aux_share}")
+    members, held_out = task.split(test_size, seed)
+    aux_mask = np.random.default_rng([seed, 1]).permutation(len(held_out)) < aux_share * len(held_out)
+    aux, nonmembers = held_out[aux_mask], held_out[~aux_mask]
     Xtr, ytr = task.encode(members), task.y(members, scaled=True)
     Xte, yte = task.encode(nonmembers), task.y(nonmembers, scaled=True)
     model = create_defense("linear", defense, strength, random_state=seed, **params).fit(Xtr, ytr)
@@ -136,12 +149,12 @@ def run(defense: str, strength, seed: int, *, task, targets: dict | None = None,
            "ridge": float(getattr(model, "ridge_", np.nan))}
     out = []
     for target, t in targets.items():
-        advs, hits = _no_model(t, seed, test_size, members, nonmembers)
+        advs, hits = _no_model(t, seed, test_size, aux, members, nonmembers)
         aux_prior = advs["aux"]
         for access in accesses:
             for attack in attacks:
                 prior = None if attack == "MAP" else (lambda f, a=aux_prior: a.scores(None, f))
-                adv = FredriksonMAP(access, prior=prior).fit(t, members)
+                adv = FredriksonMAP(access, prior=prior).fit(t, aux)
                 for game, frame in zip(("training-set", "distributional"), (members, nonmembers)):
                     truth = frame[t.sensitive].to_numpy(dtype=object)
                     guess = np.asarray(adv.guess(model, _hide(t, frame, True)), dtype=object)
