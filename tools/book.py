@@ -332,6 +332,54 @@ def cell_role(source: str) -> str:
     return "content" if "content" in roles else ("config" if roles else "plumbing")
 
 
+#: The modules whose public names the API page documents; a chapter's inline mention of one of
+#: these names (`WhiteBoxTreeAttack`, `mid_prune`) becomes a link to its entry.
+API_MODULES = ("midlib.data", "midlib.game", "midlib.stats", "midlib.leakage", "midlib.defenses",
+               "midlib.attacks", "midlib.nn", "midlib.metrics", "midlib.checks", "midlib.frontier",
+               "midlib.publish")
+#: Plain words that are also API names: linked only in these spellings, never as a bare word.
+_COMMON_WORDS = {"check", "play", "table", "glue", "compare", "entropy", "summarize", "sweep",
+                 "load", "run", "split", "plain"}
+
+
+def api_names() -> dict[str, str]:
+    """Public name -> the qualified name under which the API page documents it."""
+    import importlib
+
+    names: dict[str, str] = {}
+    for module in API_MODULES:
+        for name in getattr(importlib.import_module(module), "__all__", []):
+            if name.isupper() or name.startswith("_"):
+                continue   # constants and private names are not linked
+            names.setdefault(name, f"{module}.{name}")
+    return names
+
+
+def link_api_mentions(markdown: str, names: dict[str, str]) -> str:
+    """Turn inline code that names a documented object (`name`, `name()`) into a
+    ``{py:obj}`` link, outside fenced code blocks. Common words (`check`, `play`) are linked
+    only when written as calls (`play()`)."""
+    import re
+
+    def repl(m):
+        name, call = m.group(1), m.group(2) or ""
+        if name not in names or (name in _COMMON_WORDS and not call):
+            return m.group(0)
+        return f"{{py:obj}}`{name}{call} <{names[name]}>`"
+
+    out, fence = [], None
+    for line in markdown.split("\n"):
+        stripped = line.lstrip()
+        if fence is None and stripped.startswith("```") and not stripped.startswith("```{"):
+            fence = stripped[:3]
+        elif fence is not None and stripped.startswith(fence):
+            fence = None
+        elif fence is None:
+            line = re.sub(r"(?<![}\w`])`([A-Za-z_][A-Za-z0-9_]*)(\(\))?`(?!`)", repl, line)
+        out.append(line)
+    return "\n".join(out)
+
+
 def prepare_page(path: Path) -> None:
     """Make the executed copy read as a page: hide the source's default ``parameters`` cell
     (the page shows the parameters papermill injected, i.e. those this build used); remove
@@ -339,6 +387,10 @@ def prepare_page(path: Path) -> None:
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
+    names = api_names()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = link_api_mentions(cell.source, names)
     injected = any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
     for cell in nb.cells:
         if cell.cell_type != "code":
