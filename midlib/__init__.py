@@ -24,7 +24,7 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = ("data", "game", "stats", "leakage", "defenses", "attacks", "nn", "metrics",
-               "experiments", "frontier", "publish", "profiles", "progress", "validation", "cli",
+               "experiments", "frontier", "publish", "sweeps", "profiles", "progress", "validation", "cli",
                "auditing")
 #: Functions exported lazily from sub-packages: name -> the module that defines it.
 _FUNCTIONS = {"audit": "midlib.auditing", "defend": "midlib.auditing"}

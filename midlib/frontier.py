@@ -221,6 +221,7 @@ def at_matched_utility(df: pd.DataFrame, utility: str, attack: str, levels: list
 
 def plot_frontier(df: pd.DataFrame, x: str, y: str, hue: str = "method", style: str | None = "split",
                   setting: str | list[str] | None = None, ax=None, floor: float | None = None, reference: pd.DataFrame | None = None,
+                  label_points: bool = True,
                   xlabel: str | None = None, ylabel: str | None = None, title: str | None = None):
     """Plot attack success against utility.
 
@@ -250,6 +251,8 @@ def plot_frontier(df: pd.DataFrame, x: str, y: str, hue: str = "method", style: 
         Draw a horizontal line at this level (the prior guess); None draws none.
     reference : pandas.DataFrame, default=None
         The paper's readings (columns ``x``, ``y`` and ``hue``), drawn as hollow markers.
+    label_points : bool, default=True
+        Write each point's ``setting`` value (its lambda, epsilon, ...) beside it.
     xlabel : str, default=None
         Label of the horizontal axis; None means ``x``.
     ylabel : str, default=None
@@ -311,6 +314,13 @@ def plot_frontier(df: pd.DataFrame, x: str, y: str, hue: str = "method", style: 
                     yerr=g[f"{y}_sem"].fillna(0), color=palette[h], marker=markers[st],
                     linestyle=lines[st], markersize=4, capsize=2,
                     label=f"{h}" + (f" ({st})" if style else ""))
+        if isinstance(setting, str) and label_points:   # name each point by its strength
+            for _, r in g.iterrows():
+                if pd.notna(r[setting]) and str(r[setting]) not in ("None", "nan"):
+                    value = r[setting]
+                    text = f"{value:g}" if isinstance(value, (int, float, np.floating)) else str(value)
+                    ax.annotate(text, (r[f"{x}_mean"], r[f"{y}_mean"]), textcoords="offset points",
+                                xytext=(4, 3), fontsize=8, color=palette[h])
     if floor is not None:
         ax.axhline(floor, color="grey", linestyle=":", linewidth=1, label="prior guess")
     if reference is not None and len(reference):
@@ -321,7 +331,7 @@ def plot_frontier(df: pd.DataFrame, x: str, y: str, hue: str = "method", style: 
     ax.set_ylabel(ylabel or y)
     if title:
         ax.set_title(title)
-    ax.legend(fontsize=7, frameon=False)
+    ax.legend(frameon=False)
     sns.despine(ax=ax)
     fig.tight_layout()
     return fig

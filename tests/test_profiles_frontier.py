@@ -66,3 +66,12 @@ def test_plot_frontier_returns_figure():
     assert len(ax.get_lines()) >= 5  # 4 curves + the floor
     with pytest.raises(KeyError):
         frontier.plot_frontier(df, "nope", "attack")
+
+
+def test_sweep_keeps_its_old_call_and_adds_keywords():
+    old = frontier.sweep(_run, {"lam": [0.0, 0.1], "method": ["MID"]}, [0, 1], "label")
+    new = frontier.sweep(_run, {"lam": [0.0, 0.1], "method": ["MID"]}, [0, 1], desc="label",
+                         n_jobs=1, scheduler=None, store=None, tag=None)
+    pd.testing.assert_frame_equal(old, new)
+    with pytest.raises(frontier.SweepError, match=r"run\(lam=0.0, method='MID', seed=0\) failed"):
+        frontier.sweep(lambda lam, method, seed: 1 / 0, {"lam": [0.0], "method": ["MID"]}, [0])

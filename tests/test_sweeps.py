@@ -247,3 +247,51 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch):
     # a complete store needs no cluster: nothing is sent, so the bad address is never dialled
     again = sweep(must_not_run, GRID, SEEDS, store=store, scheduler="tcp://127.0.0.1:9")
     pd.testing.assert_frame_equal(again, full)
+
+
+def test_notebook_lambdas_and_closures_run_on_workers():
+    """Functions defined in ``__main__`` (a notebook's kernel) travel by value to loky workers."""
+    code = f"""
+        import sys; sys.path.insert(0, {str(ROOT)!r})
+        import numpy as np
+        from midlib.frontier import sweep
+        data = np.arange(4.0)
+        def make(scale):
+            return lambda lam, seed: {{"v": float(data.sum() * lam * scale + seed)}}
+        res = sweep(make(2.0), {{"lam": [1, 2]}}, [0, 1], n_jobs=2)
+        print(res["v"].tolist())
+        """
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[-2] == "[12.0, 13.0, 24.0, 25.0]"
+
+
+def test_a_parallel_sweep_killed_with_sigkill_resumes(tmp_path, serial):
+    import signal
+    import time
+    log, store = tmp_path / "calls.log", tmp_path / "r.sqlite"
+    log.touch()
+    proc = subprocess.Popen(script(f"""
+        sweep(functools.partial(counted, log={str(log)!r}, sleep=0.3), GRID, SEEDS,
+              n_jobs=2, store={str(store)!r})
+        """), stderr=subprocess.DEVNULL, start_new_session=True)  # its own process group
+    deadline, stored = time.monotonic() + 90, 0
+    while stored < 4 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        if store.exists():
+            con = sqlite3.connect(store, timeout=10)
+            try:
+                stored = con.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+            except sqlite3.OperationalError:  # the table is not there yet
+                pass
+            con.close()
+    os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its worker processes, as a job kill does
+    proc.wait(timeout=30)
+    with ResultStore(store) as db:
+        done = len(db)
+    assert 4 <= done < N
+    before = len(calls(log))
+    resumed = sweep(functools.partial(counted, log=log), GRID, SEEDS, n_jobs=1, store=store)
+    assert len(calls(log)) - before == N - done  # the in-flight calls ran again, nothing else
+    pd.testing.assert_frame_equal(resumed, serial)
