@@ -133,7 +133,11 @@ def table(df: pd.DataFrame, columns: dict[str, str] | None = None, digits: int |
         header: [_format_cell(v, digits.get(col, 3) if isinstance(digits, dict) else digits)
                  for v in df[col].tolist()]
         for col, header in columns.items()})
-    styler = out.style.hide(axis="index")
+    # the class lets the book's style sheet space the cells; the inline styles do it elsewhere
+    styler = (out.style.hide(axis="index")
+              .set_table_attributes('class="midlib-table"')
+              .set_table_styles([{"selector": "th, td",
+                                  "props": [("padding", "0.25em 0.75em"), ("text-align", "left")]}]))
     if caption:
         styler = styler.set_caption(caption)
     return styler
