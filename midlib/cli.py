@@ -1,4 +1,4 @@
-"""The ``midlib`` command: build the book, check the data, audit a model, run a sweep.
+r"""The ``midlib`` command: check the data, audit your own model, defend it, run a sweep.
 
 The book is built from the repository with ``make book`` (``tools/book.py``), not by this
 command: the installed package does not contain the book.
@@ -6,9 +6,20 @@ command: the installed package does not contain the book.
 Examples::
 
     midlib data
-    midlib audit iwpc --model linear --seeds 5
-    midlib audit steak --model mid-tree --strength 0.1
-    midlib sweep iwpc --model mid-linear --strengths 0 0.01 0.1 1 --seeds 3 --out lam.csv
+    midlib audit --model model.skops --data records.csv --sensitive race --target dose \
+        --members-column in_train --json report.json --html report.html --fail-above 0.05
+    midlib audit --model model.skops --train train.csv --holdout holdout.csv \
+        --sensitive race --target dose
+    midlib defend --data records.csv --sensitive race --target dose --family linear \
+        --budget 0.05 --out defended.skops --html frontier.html
+    midlib audit --dataset iwpc --model linear --n-seeds 5     (the book's data sets)
+    midlib sweep iwpc --model mid-linear --strengths 0 0.01 0.1 1 --n-seeds 3 --out lam.csv
+    midlib sweep iwpc --model mid-linear --strengths 0 0.01 0.1 1 --out lam.csv \
+        --store sweeps.sqlite --scheduler tcp://host:8786
+
+Exit status: 0 success; 1 an error (bad input: the message says what to do); 2 a usage
+error; 3 ``--fail-above B`` was given and the headline advantage's upper confidence limit is
+above B (for a CI gate).
 """
 
 from __future__ import annotations
@@ -95,6 +106,15 @@ def audit(data: str, model: str, strength: float | None = None, seeds=(0, 1, 2),
     return res
 
 
+def _sweep_point(data, model, test_size, strength, seed):
+    """One (strength, seed) point of ``midlib sweep``: a module-level function, so that worker
+    processes and Dask workers can run it."""
+    return audit(data, model, strength, [seed], test_size).drop(columns=["seed"], errors="ignore")
+
+
+EXIT_FAIL_ABOVE = 3
+
+
 def _summary(res: pd.DataFrame) -> pd.DataFrame:
     from midlib.stats import summarize
 
@@ -105,32 +125,176 @@ def _summary(res: pd.DataFrame) -> pd.DataFrame:
     return out[keep].round(4)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="midlib", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-
     p = sub.add_parser("data", help="list the data sets and check the real files")
     p.add_argument("--data-dir", default=None)
 
-    for name, help_ in (("audit", "measure a model's leakage with the MI game"),
-                        ("sweep", "audit a model over defence strengths, save a CSV")):
-        p = sub.add_parser(name, help=help_)
-        p.add_argument("data", help=f"one of {', '.join(TABULAR)}")
-        p.add_argument("--model", required=True,
-                       help="one of linear, mid-linear, dp-linear, tree, mid-tree, dp-tree")
-        if name == "audit":
-            p.add_argument("--strength", type=float, default=None,
-                           help="lambda for mid-*, epsilon for dp-*")
-        else:
-            p.add_argument("--strengths", type=float, nargs="+", required=True)
-            p.add_argument("--out", type=Path, required=True, help="CSV file to write")
-            p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
-        p.add_argument("--seeds", type=int, default=3,
-                       help="how many seeds to run: 3 runs seeds 0, 1 and 2 (not a seed value)")
-        p.add_argument("--test-size", type=float, default=0.3)
+    p = sub.add_parser("audit", help="measure what a model leaks about a sensitive column",
+                       description="Audit your own model (--model FILE --data/--train ...) or a "
+                       "model family on one of the book's data sets (--dataset NAME --model "
+                       "FAMILY). Exit status 3 when --fail-above is exceeded.")
+    p.add_argument("--model", required=True,
+                   help="a model file (.skops; .pkl/.joblib with --trust-pickle), or with "
+                        "--dataset a family: linear, mid-linear, dp-linear, tree, mid-tree, dp-tree")
+    p.add_argument("--data", help="the records (CSV or Parquet)")
+    p.add_argument("--sensitive", help="the discrete sensitive column")
+    p.add_argument("--target", help="the label column")
+    p.add_argument("--members-column", help="column of --data marking the training records "
+                   "(true/false, 1/0, yes/no)")
+    p.add_argument("--train", help="the model's training records (instead of --data)")
+    p.add_argument("--holdout", help="held-out records (non-members)")
+    p.add_argument("--aux", help="the adversary's auxiliary records (default: half the holdout)")
+    p.add_argument("--trust-types", action="store_true",
+                   help="load a .skops file with types skops does not trust by default")
+    p.add_argument("--trust-pickle", action="store_true",
+                   help="load a pickle/joblib model (pickles run code: only your own files)")
+    p.add_argument("--json", help="write the report as JSON to this file ('-': to stdout)")
+    p.add_argument("--html", help="write a self-contained HTML report to this file")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.add_argument("--fail-above", type=float, default=None, metavar="BUDGET",
+                   help="exit with status 3 if the headline advantage's upper confidence limit "
+                        "is above BUDGET (a CI gate)")
+    p.add_argument("--seed", type=int, default=0, help="the first random seed (default 0)")
+    p.add_argument("--confidence", type=float, default=0.95)
+    p.add_argument("--dataset", help=f"audit a model family on a book data set: {', '.join(TABULAR)}")
+    p.add_argument("--strength", type=float, default=None,
+                   help="with --dataset: lambda for mid-*, epsilon for dp-*")
+    _n_seeds(p)
+    p.add_argument("--test-size", type=float, default=0.3, help="with --dataset")
 
-    args = parser.parse_args(argv)
+    p = sub.add_parser("defend", help="fit MID and DP over a strength grid, recommend a model")
+    p.add_argument("--data", required=True, help="the records (CSV or Parquet)")
+    p.add_argument("--sensitive", required=True)
+    p.add_argument("--target", required=True)
+    p.add_argument("--family", choices=["linear", "tree"], default="linear",
+                   help="linear (regression) or tree (classification)")
+    p.add_argument("--budget", type=float, default=0.05,
+                   help="largest acceptable advantage upper limit (default 0.05)")
+    p.add_argument("--exclude", nargs="+", default=[], metavar="COLUMN",
+                   help="columns that are not model inputs (e.g. a membership column)")
+    p.add_argument("--out", help="save the recommended model here (.skops)")
+    p.add_argument("--html", help="write the frontier as a self-contained HTML page")
+    p.add_argument("--png", help="write the frontier figure as PNG")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--test-size", type=float, default=0.3)
+
+    p = sub.add_parser("sweep", help="audit a book model over defence strengths, save a CSV")
+    p.add_argument("data", help=f"one of {', '.join(TABULAR)}")
+    p.add_argument("--model", required=True,
+                   help="one of linear, mid-linear, dp-linear, tree, mid-tree, dp-tree")
+    p.add_argument("--strengths", type=float, nargs="+", required=True)
+    p.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    _n_seeds(p)
+    p.add_argument("--test-size", type=float, default=0.3)
+    p.add_argument("--n-jobs", type=int, default=-1,
+                   help="local worker processes (default -1: every core; 1: serial)")
+    p.add_argument("--scheduler", default=None,
+                   help="address of an existing Dask scheduler (tcp://host:8786) to run on")
+    p.add_argument("--store", default=None,
+                   help="SQLite file of finished points: an interrupted sweep resumes from it "
+                        "and an unchanged point is never recomputed")
+    return parser
+
+
+def _n_seeds(p):
+    p.add_argument("--n-seeds", "--seeds", dest="n_seeds", type=int, default=None,
+                   help="how many seeds to run (a count, not a seed value: 3 runs seeds 0, 1, "
+                        "2); default 3 with --dataset or sweep, else 1")
+
+
+def _outputs(args, names):
+    from midlib.auditing.defend import check_output_path
+
+    for name in names:
+        value = getattr(args, name)
+        if value is not None and value != "-":
+            check_output_path(value, args.force, f"--{name}")
+
+
+def _own_audit(args) -> int:
+    from midlib.auditing import audit as run_audit
+
+    for opt in ("sensitive", "target"):
+        if getattr(args, opt) is None:
+            raise ValueError(f"audit needs --{opt} (or --dataset NAME to audit a book data set)")
+    if args.train and args.data:
+        raise ValueError("give either --data (with --members-column) or --train/--holdout")
+    if args.members_column and not args.data:
+        raise ValueError("--members-column marks the records of --data: give --data")
+    if not (args.data or args.train):
+        raise ValueError("give the records: --data (with --members-column) or --train/--holdout")
+    _outputs(args, ["json", "html"])
+    kwargs = dict(sensitive=args.sensitive, target=args.target, aux=args.aux,
+                  n_seeds=args.n_seeds or 1, random_state=args.seed,
+                  confidence=args.confidence, trust_types=args.trust_types,
+                  trust_pickle=args.trust_pickle)
+    if args.data:
+        report = run_audit(args.model, args.data, members=args.members_column,
+                           nonmembers=args.holdout, **kwargs)
+    else:
+        report = run_audit(args.model, members=args.train, nonmembers=args.holdout, **kwargs)
+    if args.json == "-":
+        print(report.to_json())
+    else:
+        print(report.to_text())
+        if args.json:
+            Path(args.json).write_text(report.to_json())
+            print(f"wrote {args.json}")
+    if args.html:
+        Path(args.html).write_text(report.to_html())
+        print(f"wrote {args.html}", file=sys.stderr if args.json == "-" else sys.stdout)
+    if args.fail_above is not None and report.exceeds(args.fail_above):
+        print(f"midlib: the headline advantage's upper limit "
+              f"{report.headline['advantage_hi']:.3f} is above --fail-above "
+              f"{args.fail_above}", file=sys.stderr)
+        return EXIT_FAIL_ABOVE
+    return 0
+
+
+def _defend(args) -> int:
+    from midlib.auditing import defend
+
+    _outputs(args, ["out", "html", "png"])
+    report = defend(args.data, args.sensitive, args.target, args.family, args.budget,
+                    exclude=args.exclude, test_size=args.test_size, random_state=args.seed)
+    print(report.to_text())
+    if args.out and report.model is not None:
+        report.save(args.out, force=args.force)
+        print(f"wrote the recommended model to {args.out}")
+    if args.html:
+        Path(args.html).write_text(report.to_html())
+        print(f"wrote {args.html}")
+    if args.png:
+        ax = report.plot()
+        ax.figure.savefig(args.png, dpi=110, bbox_inches="tight")
+        print(f"wrote {args.png}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``midlib`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments; None reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 success, 1 an error, 3 ``--fail-above`` exceeded.
+
+    Examples
+    --------
+    >>> main(["audit", "--dataset", "cifar", "--model", "tree"])
+    1
+    """
+    args = _parser().parse_args(argv)
     try:
         if args.command == "data":
             from midlib import data as datasets
@@ -148,25 +312,37 @@ def main(argv: list[str] | None = None) -> int:
             print(f"data directory: {datasets.data_dir(args.data_dir).resolve()} "
                   f"(set {datasets.DATA_ENV} to change it)")
             print(pd.DataFrame(rows).to_string(index=False))
+            return 0
+        if args.command == "defend":
+            return _defend(args)
+        if args.command == "audit" and args.dataset is None:
+            return _own_audit(args)
+        n_seeds = 3 if args.n_seeds is None else args.n_seeds
+        if n_seeds < 1:
+            raise ValueError("--n-seeds (the number of seeds) must be at least 1")
+        seeds = range(n_seeds)
+        if args.command == "audit":
+            res = audit(args.dataset, args.model, args.strength, seeds, args.test_size)
         else:
-            if args.seeds < 1:
-                raise ValueError("--seeds (the number of seeds) must be at least 1")
-            seeds = range(args.seeds)
-            if args.command == "audit":
-                res = audit(args.data, args.model, args.strength, seeds, args.test_size)
-            else:
-                if not args.out.parent.exists():
-                    raise ValueError(f"the folder of --out, {args.out.parent}, does not exist: "
-                                     "create it first")
-                if args.out.exists() and not args.force:
-                    raise ValueError(f"{args.out} exists; choose another --out or pass --force "
-                                     "to overwrite it")
-                res = pd.concat([audit(args.data, args.model, s, seeds, args.test_size)
-                                 for s in args.strengths], ignore_index=True)
-                res.to_csv(args.out, index=False)
-                print(f"wrote {len(res)} rows to {args.out}")
-            print(_summary(res).to_string(index=False))
-    except (ValueError, FileNotFoundError, RuntimeError) as err:
+            if not args.out.parent.exists():
+                raise ValueError(f"the folder of --out, {args.out.parent}, does not exist: "
+                                 "create it first")
+            if args.out.exists() and not args.force:
+                raise ValueError(f"{args.out} exists; choose another --out or pass --force "
+                                 "to overwrite it")
+            from functools import partial
+
+            from midlib.frontier import sweep
+
+            make_model(args.model, args.strengths[0], 0)   # a bad name or strength fails now
+            point = partial(_sweep_point, args.data, args.model, args.test_size)
+            res = sweep(point, {"strength": list(args.strengths)}, seeds, desc="sweep",
+                        n_jobs=args.n_jobs, scheduler=args.scheduler, store=args.store,
+                        tag=f"cli-sweep/{args.data}/{args.model}/{args.test_size}")
+            res.to_csv(args.out, index=False)
+            print(f"wrote {len(res)} rows to {args.out}")
+        print(_summary(res).to_string(index=False))
+    except (ValueError, FileNotFoundError, RuntimeError, ImportError, TypeError, KeyError) as err:
         print(f"midlib: error: {err}", file=sys.stderr)
         return 1
     return 0

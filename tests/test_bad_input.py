@@ -78,3 +78,122 @@ def test_label_mismatch_is_an_error_not_a_no_leak_verdict():
     codes = DecisionTreeClassifier(max_depth=3, random_state=0).fit(task.encode(members),
                                                                    task.y(members))
     assert play(task, codes, ClassifierMAP(), members=members, nonmembers=nonmembers)["n"].all()
+
+
+# --- midlib.audit on a user's own model and records -------------------------------------------
+
+def _records(n=120, seed=0):
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"s": rng.choice(["a", "b"], n), "x": rng.normal(size=n)})
+    frame["y"] = np.where(frame["x"] + (frame["s"] == "a") > 0.5, "hi", "lo")
+    return frame
+
+
+def _tree(frame):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+    from sklearn.tree import DecisionTreeClassifier
+
+    return Pipeline([("e", ColumnTransformer([("c", OneHotEncoder(), ["s"])],
+                                             remainder="passthrough")),
+                     ("t", DecisionTreeClassifier(max_depth=3, random_state=0))]).fit(
+        frame[["s", "x"]], frame["y"])
+
+
+def test_audit_refuses_a_model_fitted_on_other_labels():
+    """String labels in the records, integer codes in the model: an error, not a 0 advantage."""
+    import midlib
+
+    frame = _records()
+    codes = frame.assign(y=(frame["y"] == "hi").astype(int))
+    model = _tree(codes)
+    with pytest.raises(ValueError, match="integer codes instead of strings"):
+        midlib.audit(model, members=frame, sensitive="s", target="y")
+
+
+def test_audit_refuses_infinite_features_and_missing_sensitive_values():
+    import midlib
+
+    frame = _records()
+    model = _tree(frame)
+    bad = frame.copy()
+    bad.loc[3, "x"] = np.inf
+    with pytest.raises(ValueError, match="infinite"):
+        midlib.audit(model, members=bad, sensitive="s", target="y")
+    for missing in (None, np.nan):
+        bad = frame.copy()
+        bad["s"] = bad["s"].astype(object)
+        bad.loc[[2, 5], "s"] = missing
+        with pytest.raises(ValueError, match="2 missing values"):
+            midlib.audit(model, members=bad, sensitive="s", target="y")
+
+
+def test_audit_refuses_identifier_like_or_continuous_sensitive_columns():
+    import pandas as pd
+    from sklearn.linear_model import LinearRegression
+
+    import midlib
+
+    frame = pd.DataFrame({"id": np.arange(30), "x": np.arange(30.0), "y": np.arange(30.0)})
+    model = LinearRegression().fit(frame[["id", "x"]], frame["y"])
+    with pytest.raises(ValueError, match="like an identifier"):
+        midlib.audit(model, members=frame, sensitive="id", target="y")
+    frame["id"] = frame["id"] + 0.5
+    with pytest.raises(ValueError, match="bin it"):
+        midlib.audit(model, members=frame, sensitive="id", target="y")
+
+
+def test_audit_refuses_an_unfitted_model_and_names_missing_columns():
+    from sklearn.tree import DecisionTreeClassifier
+
+    import midlib
+    from midlib.auditing import MissingColumnError
+
+    frame = _records()
+    with pytest.raises(ValueError, match="not fitted"):
+        midlib.audit(DecisionTreeClassifier(), members=frame, sensitive="s", target="y")
+    model = _tree(frame)
+    with pytest.raises(KeyError, match=r"lack the columns \['x'\]; available columns"):
+        midlib.audit(model, members=frame.drop(columns="x"), sensitive="s", target="y")
+    with pytest.raises(MissingColumnError, match="available columns"):
+        midlib.audit(model, members=frame, sensitive="race", target="y")
+
+
+def test_audit_refuses_string_seeds_and_empty_data():
+    import midlib
+
+    frame = _records()
+    model = _tree(frame)
+    with pytest.raises(TypeError, match="seeds must be integers"):
+        midlib.audit(model, members=frame, sensitive="s", target="y", random_state="0")
+    with pytest.raises(ValueError, match="no records"):
+        midlib.audit(model, members=frame.iloc[:0], sensitive="s", target="y")
+
+
+def test_audit_explains_unknown_categories_and_an_unread_sensitive_column():
+    from sklearn.linear_model import LogisticRegression
+
+    import midlib
+
+    frame = _records()
+    model = _tree(frame)
+    other = frame.copy()
+    other.loc[0, "s"] = "c"                                # a category the model never saw
+    with pytest.raises(ValueError, match="handle_unknown='ignore'"):
+        midlib.audit(model, members=other, sensitive="s", target="y")
+    blind = LogisticRegression().fit(frame[["x"]], frame["y"])
+    with pytest.raises(ValueError, match="does not read the sensitive column"):
+        midlib.audit(blind, members=frame, sensitive="s", target="y")
+
+
+def test_defend_checks_out_folder_before_the_work(tmp_path, capsys):
+    from midlib import cli
+
+    _records().to_csv(tmp_path / "r.csv", index=False)
+    args = ["defend", "--data", str(tmp_path / "r.csv"), "--sensitive", "s", "--target", "y",
+            "--family", "tree", "--out", str(tmp_path / "missing" / "m.skops")]
+    assert cli.main(args) == 1
+    assert "does not exist: create it first" in capsys.readouterr().err

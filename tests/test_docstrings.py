@@ -11,7 +11,8 @@ FACES = ["midlib.data", "midlib.game", "midlib.stats", "midlib.leakage", "midlib
          "midlib.validation", "midlib.experiments.iwpc", "midlib.experiments.trees", "midlib.experiments.faces",
          "midlib.experiments.update_leaks", "midlib.experiments.gmi", "midlib.experiments.dp_gap",
          "midlib.checks",
-         "midlib.checks.part1", "midlib.checks.linear", "midlib.checks.trees", "midlib.publish"]
+         "midlib.checks.part1", "midlib.checks.linear", "midlib.checks.trees", "midlib.publish",
+         "midlib.auditing", "midlib.sweeps"]
 
 #: The numpydoc checks enforced: a docstring (GL08), every parameter documented (PR01) and no
 #: unknown one (PR02), a Returns section for what returns (RT01), an Examples section (EX01).

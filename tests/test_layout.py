@@ -73,7 +73,8 @@ def test_torch_substrate_imports_no_defense():
 @pytest.mark.parametrize("face", ["midlib.data", "midlib.game", "midlib.stats", "midlib.leakage",
                                   "midlib.defenses", "midlib.attacks", "midlib.nn",
                                   "midlib.metrics", "midlib.experiments", "midlib.frontier",
-                                  "midlib.checks"])
+                                  "midlib.checks", "midlib.auditing", "midlib.publish",
+                                  "midlib.sweeps"])
 def test_faces_export_what_they_list(face):
     module = importlib.import_module(face)
     missing = [n for n in module.__all__ if not hasattr(module, n)]

@@ -9,7 +9,9 @@ the (n, k) predictions:
   ``prior(v) * pi(y | f(x_ns, v))`` with ``pi`` the model's confusion matrix on the auxiliary
   records (2015);
 - ``csmia``: Mehnaz et al. (2022)'s confidence-score attack: the candidate whose prediction is
-  the true label; several such, the most confident; none, the least confident;
+  the true label; several such, the most confident; none, the least confident (for a
+  regression model: the candidate whose prediction is nearest the true label, which finds the
+  records a model memorised);
 - ``lomia``: Mehnaz et al.'s label-only attack: where exactly one candidate predicts the true
   label, that candidate; an attack model trained on those records guesses the rest;
 - ``whitebox_tree``: Fredrikson et al. (2015)'s white-box attack on a tree or a forest's trees:
@@ -33,6 +35,8 @@ from midlib.defenses.tree_base import node_counts
 __all__ = ["ATTACKS", "BASELINES", "Queries", "AuxKnowledge", "expand", "query", "fit_aux",
            "attack_guesses", "baseline_guesses", "fit_imputer", "available_attacks"]
 
+#: LOMIA trains its attack model on at most this many records.
+LOMIA_MAX_TRAIN = 20_000
 #: The attacks: name -> (label, knowledge, access).
 ATTACKS = {
     "map": ("black-box MAP (Fredrikson et al.)", "aux+label", "black-box"),
@@ -175,7 +179,7 @@ def fit_imputer(aux: pd.DataFrame, columns, sensitive: str, random_state=0):
     -------
     callable or None
         ``f(frame) -> guesses`` (values of the sensitive column), None when ``aux`` holds a
-        single sensitive value.
+        single sensitive value or ``columns`` is empty.
 
     Examples
     --------
@@ -186,7 +190,7 @@ def fit_imputer(aux: pd.DataFrame, columns, sensitive: str, random_state=0):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     target = aux[sensitive].to_numpy()
-    if len(pd.unique(target)) < 2:
+    if len(pd.unique(target)) < 2 or not list(columns):
         return None
     cats = {}
     for c in columns:
@@ -195,10 +199,11 @@ def fit_imputer(aux: pd.DataFrame, columns, sensitive: str, random_state=0):
             levels = pd.unique(col.dropna())
             if len(levels) < 255:
                 cats[c] = list(levels)
-    model = HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=60,
+    model = HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=40,
+                                           learning_rate=0.15, max_leaf_nodes=15,
                                            early_stopping=len(aux) >= 200, n_iter_no_change=5,
                                            random_state=random_state)
-    with threadpool_limits(1):  # its threads only contend on small data
+    with threadpool_limits(1):  # OpenMP threads contend badly on busy machines
         model.fit(_design(aux, columns, cats), target)
 
     def impute(frame):
@@ -364,8 +369,8 @@ def available_attacks(adapter: ModelAdapter) -> list[str]:
     Returns
     -------
     list of str
-        Keys of :data:`ATTACKS`: ``map`` always; for classifiers ``lomia``, ``csmia`` with
-        probabilities, ``whitebox_tree`` for scikit-learn or midlib trees and tree ensembles.
+        Keys of :data:`ATTACKS`: ``map`` always; ``csmia`` for regressors and classifiers
+        with probabilities; for classifiers ``lomia``, ``whitebox_tree`` for scikit-learn or midlib trees and tree ensembles.
 
     Examples
     --------
@@ -377,7 +382,7 @@ def available_attacks(adapter: ModelAdapter) -> list[str]:
     ['map', 'csmia', 'lomia', 'whitebox_tree']
     """
     if adapter.kind == "regression":
-        return ["map"]
+        return ["map", "csmia"]
     out = ["map", "csmia", "lomia"] if adapter.has_proba else ["map", "lomia"]
     if _trees(adapter.final):
         out.append("whitebox_tree")
@@ -437,6 +442,8 @@ def attack_guesses(name: str, q: Queries, know: AuxKnowledge, adapter: ModelAdap
         logp = np.log(know.prior)[None, :]
     if adapter.kind == "regression":
         y = frame[target].to_numpy(dtype=float)[:, None]
+        if name == "csmia":
+            return np.argmin(np.abs(y - q.pred.astype(float)), axis=1)
         return np.argmax(logp - (y - q.pred.astype(float)) ** 2 / (2 * know.sigma ** 2), axis=1)
     ycol = label_codes(adapter, frame[target])
     mode = int(np.argmax(know.prior))
@@ -467,6 +474,8 @@ def _lomia(q, know, adapter, frame, target, random_state):
     if rest.any() and one.sum() >= 10:
         sens = "__lomia_value__"
         train = frame.loc[one].assign(**{sens: guess[one]})
+        if len(train) > LOMIA_MAX_TRAIN:
+            train = train.sample(LOMIA_MAX_TRAIN, random_state=random_state)
         others = [c for c in adapter.features if c != know.sensitive]
         imputer = fit_imputer(train, others + [target], sens, random_state)
         if imputer is not None:

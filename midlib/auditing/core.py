@@ -12,8 +12,9 @@ import pandas as pd
 from midlib.auditing.attacks import (ATTACKS, BASELINES, attack_guesses, available_attacks,
                                      baseline_guesses, fit_aux, query)
 from midlib.auditing.loading import MissingColumnError, load_model, load_table, wrap_model
-from midlib.auditing.report import (AuditReport, per_value_table, plugin_leakage, score_game,
-                                    summarize_seeds, unpaired_difference_interval)
+from midlib.auditing.report import (AuditReport, knowledge_table, per_value_table,
+                                    plugin_leakage, score_game, summarize_seeds,
+                                    unpaired_difference_interval)
 from midlib.data.task import MAX_SENSITIVE_VALUES
 from midlib.stats import wilson_interval
 from midlib.validation import check_positive_int, check_random_state, check_seed
@@ -218,7 +219,10 @@ def audit(model, data=None, *, sensitive: str, target: str, members=None, nonmem
     attacks : "auto" or list of str, default="auto"
         Keys of :data:`~midlib.auditing.attacks.ATTACKS`; "auto" plays all the model allows.
     n_seeds : int, default=1
-        How many random draws of the auxiliary records to average (the number of seeds).
+        How many random draws of the auxiliary records to average (the number of seeds, not
+        a seed value). With one seed the intervals are that draw's Wilson and Newcombe
+        intervals; with several, the wider of the t-interval over the seeds and the average
+        per-seed interval.
     random_state : int, default=0
         The first seed; seeds ``random_state, ..., random_state + n_seeds - 1``.
     confidence : float, default=0.95
@@ -244,6 +248,18 @@ def audit(model, data=None, *, sensitive: str, target: str, members=None, nonmem
     ValueError
         Bad records, model or arguments (the message says what to do).
 
+    Notes
+    -----
+    Refused with a message: a sensitive column with missing values, a continuous one, one with
+    more than :data:`~midlib.data.task.MAX_SENSITIVE_VALUES` values or as many values as
+    records, a sensitive column the model does not read, a missing target value, an infinite
+    feature, labels that are not the model's classes, columns the model needs but the records
+    lack (:class:`~midlib.auditing.loading.MissingColumnError`, listing the available ones),
+    an unfitted model. Passed to the model as they are: missing values in other columns and
+    categories it never saw (a pipeline's imputer or ``OneHotEncoder(handle_unknown="ignore")``
+    handles them; otherwise the model's error is re-raised with that hint). Ignored and
+    listed in ``info["ignored_columns"]``: columns the model does not read.
+
     Examples
     --------
     >>> from sklearn.linear_model import LinearRegression
@@ -253,8 +269,11 @@ def audit(model, data=None, *, sensitive: str, target: str, members=None, nonmem
     >>> frame["member"] = np.arange(400) < 200
     >>> model = LinearRegression().fit(frame.loc[:199, ["s", "x"]], frame.loc[:199, "y"])
     >>> report = audit(model, frame, sensitive="s", target="y", members="member")
-    >>> report.headline["attack"], report.headline["advantage"] > 0.3
-    ('map', True)
+    >>> h = report.headline
+    >>> bool(h["prior_advantage"] > 0.3), h["baseline_name"]   # far above the prior guess ...
+    (True, 'aux+label')
+    >>> bool(h["advantage_lo"] < 0.05)           # ... not above imputation from x and y
+    True
     """
     start = time.perf_counter()
     first = check_seed(random_state)
@@ -282,11 +301,12 @@ def audit(model, data=None, *, sensitive: str, target: str, members=None, nonmem
         notes.append("no non-members: the distributional game is not played and the auxiliary "
                      "records are drawn from the members")
     ignored = [c for c in mem.columns if c not in adapter.features and c != target]
-    per_seed, base_rows, guesses, leak = [], [], {}, {}
+    per_seed, base_rows, know_rows, guesses, leak = [], [], [], {}, {}
     from midlib.progress import progress
 
     long_run = (len(mem) + (0 if non is None else len(non))) * len(values) > LONG_RUN_QUERIES
-    for seed in progress(range(first, first + n_seeds), disable=not long_run, desc="audit"):
+    quiet = {} if long_run else {"disable": True}       # a bar on long runs, in a terminal
+    for seed in progress(range(first, first + n_seeds), desc="audit seeds", **quiet):
         rng = check_random_state(seed)
         if aux_given is not None:
             aux_set, targets = aux_given, {"training-set": mem, "distributional": non}
@@ -318,6 +338,8 @@ def audit(model, data=None, *, sensitive: str, target: str, members=None, nonmem
             rows.insert(0, "game", game)
             rows.insert(0, "seed", seed)
             per_seed.append(rows)
+            know_rows.append(knowledge_table(hits, bhits, confidence).assign(seed=seed,
+                                                                              game=game))
             for b, h in bhits.items():
                 lo, hi = wilson_interval(int(h.sum()), len(h), confidence)
                 base_rows.append(dict(seed=seed, game=game, baseline=b, knowledge=BASELINES[b][1],
@@ -332,6 +354,9 @@ def audit(model, data=None, *, sensitive: str, target: str, members=None, nonmem
     per_seed = pd.concat(per_seed, ignore_index=True)
     results = summarize_seeds(per_seed, ["game", "attack"], confidence)
     baselines = summarize_seeds(pd.DataFrame(base_rows), ["game", "baseline"], confidence)
+    by_knowledge = summarize_seeds(pd.concat(know_rows, ignore_index=True),
+                                   ["game", "attack", "knowledge"], confidence)
+    by_knowledge = by_knowledge[["game"] + [c for c in by_knowledge if c != "game"]]
     per_value = pd.concat([per_value_table(np.concatenate(t), np.concatenate(g), values)
                            .assign(game=game, attack=a)
                            for (game, a), (t, g) in guesses.items()], ignore_index=True)
@@ -355,7 +380,8 @@ def audit(model, data=None, *, sensitive: str, target: str, members=None, nonmem
                 seconds=round(time.perf_counter() - start, 3))
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)
-    return AuditReport(results, baselines, per_value, leak, gap, headline, info, per_seed)
+    return AuditReport(results, baselines, per_value, leak, gap, headline, info, per_seed,
+                       by_knowledge)
 
 
 def _gap(results: pd.DataFrame) -> pd.DataFrame:

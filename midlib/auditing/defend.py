@@ -18,7 +18,7 @@ __all__ = ["defend", "DefenseReport", "make_preprocessor", "STRENGTHS", "check_o
 #: The default strength grids: (family, defense) -> strengths (lambda for MID, epsilon for DP).
 STRENGTHS = {("linear", "MID"): [0.001, 0.01, 0.03, 0.1, 0.3, 1.0],
              ("linear", "DP"): [0.3, 1.0, 3.0, 10.0, 30.0],
-             ("tree", "MID"): [0.003, 0.01, 0.03, 0.1, 0.3],
+             ("tree", "MID"): [0.01, 0.03, 0.1, 0.3, 1.0],
              ("tree", "DP"): [0.3, 1.0, 3.0, 10.0]}
 
 
@@ -274,16 +274,17 @@ class DefenseReport:
 
 
 def defend(data, sensitive: str, target: str, family: str = "linear", budget: float = 0.05, *,
-           strengths: dict | None = None, test_size: float = 0.3, random_state: int = 0,
-           confidence: float = 0.95) -> DefenseReport:
+           strengths: dict | None = None, exclude=(), test_size: float = 0.3,
+           random_state: int = 0, confidence: float = 0.95) -> DefenseReport:
     """Fit MID and the DP baseline of ``family`` over a strength grid, audit each model, and
     recommend the one with the least utility loss whose advantage upper limit meets ``budget``.
 
     The records are split into training records (members) and held-out ones (utility and the
     distributional game); every column but ``target`` is an input (text columns one-hot
     encoded, numeric ones scaled to [0, 1]). Each model is a Pipeline that takes the raw
-    records. The undefended model of the family is fitted too; if it already meets the budget
-    it is recommended.
+    records. The undefended model of the family is fitted too (least squares; a
+    scikit-learn tree with ``min_samples_leaf=5``, the base tree MID prunes); if it already
+    meets the budget it is recommended. The DP trees are complete trees of depth 4.
 
     Parameters
     ----------
@@ -300,6 +301,8 @@ def defend(data, sensitive: str, target: str, family: str = "linear", budget: fl
         The largest acceptable advantage (upper confidence limit of the headline advantage).
     strengths : dict, default=None
         ``{"MID": [...], "DP": [...]}``; None uses :data:`STRENGTHS`.
+    exclude : sequence of str, default=()
+        Columns that are not inputs (e.g. a membership column); they are dropped.
     test_size : float, default=0.3
         Share of held-out records.
     random_state : int, default=0
@@ -332,6 +335,11 @@ def defend(data, sensitive: str, target: str, family: str = "linear", budget: fl
     if not 0 < test_size < 1:
         raise ValueError(f"test_size must lie in (0, 1), got {test_size}")
     frame = load_table(data)
+    gone = [c for c in exclude if c not in frame.columns]
+    if gone:
+        raise MissingColumnError(f"columns to exclude {gone} are not in the data; available "
+                                 f"columns: {list(frame.columns)}")
+    frame = frame.drop(columns=list(exclude))
     for c in (sensitive, target):
         if c not in frame.columns:
             raise MissingColumnError(f"column {c!r} is not in the data; available columns: "
@@ -376,5 +384,6 @@ def defend(data, sensitive: str, target: str, family: str = "linear", budget: fl
         best = ok["utility_loss"].idxmin()
         recommended, model = front.loc[best].to_dict(), models[best]
     info = dict(family=family, utility="R^2" if family == "linear" else "accuracy",
-                n_train=len(train), n_test=len(test), sensitive=sensitive, target=target)
+                n_train=len(train), n_test=len(test), sensitive=sensitive, target=target,
+                inputs=columns)
     return DefenseReport(front, budget, recommended, model, info)

@@ -22,18 +22,32 @@ __all__ = ["load_model", "load_table", "TorchModel", "ModelAdapter", "wrap_model
            "UntrustedModelError", "MissingColumnError"]
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
+#: Types of these packages in a .skops file are trusted (their estimators and the data types
+#: they hold, such as scikit-learn's ``Tree``); functions they reference are not.
+TRUSTED_PREFIXES = ("sklearn.", "midlib.")
 #: A numeric target with more distinct values than this is taken for a regression target.
 REGRESSION_MIN_VALUES = 20
 
 
 class UntrustedModelError(ValueError):
-    """A ``.skops`` file holds types that skops does not trust by default."""
+    """A ``.skops`` file holds types that skops does not trust by default.
+
+    Examples
+    --------
+    >>> isinstance(UntrustedModelError("x"), ValueError)
+    True
+    """
 
 
 class MissingColumnError(KeyError, ValueError):
     """Columns the model or the audit needs are not in the records (a KeyError and a ValueError).
 
     Its message lists the missing columns and the available ones.
+
+    Examples
+    --------
+    >>> str(MissingColumnError("the records lack the columns ['x']"))
+    "the records lack the columns ['x']"
     """
 
     def __str__(self):
@@ -44,8 +58,8 @@ def load_model(path, *, trust_types: bool = False, trust_pickle: bool = False):
     """Load a fitted model from a ``.skops`` file or (only if trusted) a pickle / joblib file.
 
     ``.skops`` files are read with ``skops.io.load``. Types outside skops' default trusted set
-    are refused with a message listing them, unless ``trust_types`` is True; midlib's own
-    estimators (module ``midlib.*``) are trusted. Pickle and joblib files (``.pkl``,
+    are refused with a message listing them, unless ``trust_types`` is True; the types of
+    scikit-learn and midlib (modules ``sklearn.*``, ``midlib.*``) are trusted. Pickle and joblib files (``.pkl``,
     ``.pickle``, ``.joblib``) run any code they contain when loaded, so they are refused unless
     ``trust_pickle`` is True (and then loaded with a warning).
 
@@ -89,7 +103,7 @@ def load_model(path, *, trust_types: bool = False, trust_pickle: bool = False):
         import skops.io as sio
 
         untrusted = sio.get_untrusted_types(file=path)
-        unknown = [t for t in untrusted if not t.startswith("midlib.")]
+        unknown = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
         if unknown and not trust_types:
             raise UntrustedModelError(
                 f"{path} holds types that skops does not trust by default: {unknown}. Loading "
@@ -209,7 +223,7 @@ class TorchModel:
     def _forward(self, frame):
         import torch
 
-        X = torch.as_tensor(frame[self.columns].to_numpy(dtype=np.float32))
+        X = torch.from_numpy(np.array(frame[self.columns], dtype=np.float32))
         self.module.eval()
         with torch.no_grad():
             out = [self.module(X[i:i + self.batch_size]) for i in range(0, len(X), self.batch_size)]
@@ -458,7 +472,10 @@ def wrap_model(model, frame: pd.DataFrame, *, target: str, exclude=(), task: str
                                             "classification")
         cls = None if kind == "regression" else (
             np.sort(y.unique()) if classes is None else np.asarray(classes))
-        return ModelAdapter(model, columns, kind, cls, True)
+        adapter = ModelAdapter(model, columns, kind, cls, True)
+        if kind == "classification":  # one probe record: labels or probabilities?
+            adapter.has_proba = np.ndim(model(frame[columns].head(1))) == 2
+        return adapter
     raise TypeError(f"the model must be a fitted scikit-learn estimator or Pipeline, a callable "
                     f"or a torch module, got {type(model).__name__}")
 

@@ -140,20 +140,28 @@ def _figures(report) -> list[tuple[str, str]]:
 
     sns.set_theme(style="whitegrid")
     out = []
-    # success by knowledge level: baselines and attacks, per game
-    rows = [dict(game=r.game, who=f"{BASELINES[r.baseline][1]}: no model", success=r.success,
-                 lo=r.success_lo, hi=r.success_hi) for r in report.baselines.itertuples()]
-    rows += [dict(game=r.game, who=f"aux+label: {r.attack}", success=r.success, lo=r.success_lo,
-                  hi=r.success_hi) for r in report.results.itertuples()]
-    df = pd.DataFrame(rows)
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(df) + 1.2))
-    labels = [f"{g} | {w}" for g, w in zip(df["game"], df["who"])]
-    ax.barh(labels, df["success"], xerr=[df["success"] - df["lo"], df["hi"] - df["success"]],
-            color=["#999999" if "no model" in w else "#c0392b" for w in df["who"]])
-    ax.invert_yaxis()
-    ax.set_xlabel("success (share of sensitive values guessed right), 95% CI")
-    ax.set_title("Success by knowledge level: no-model baselines (grey) and attacks (red)")
-    out.append(("Success by knowledge level", figure_png(fig)))
+    # advantage by knowledge level: over the strongest baseline knowing prior, aux, aux+label
+    bk = report.by_knowledge
+    games = list(dict.fromkeys(bk["game"]))
+    fig, axes = plt.subplots(1, len(games), figsize=(5.5 * len(games), 4), squeeze=False,
+                             sharey=True)
+    levels = ["prior", "aux", "aux+label"]
+    attacks = list(dict.fromkeys(bk["attack"]))
+    width = 0.8 / len(attacks)
+    for ax, game in zip(axes[0], games):
+        for i, a in enumerate(attacks):
+            d = bk[(bk["game"] == game) & (bk["attack"] == a)].set_index("knowledge").loc[levels]
+            ax.bar(np.arange(3) + (i - (len(attacks) - 1) / 2) * width, d["advantage"], width,
+                   yerr=[d["advantage"] - d["advantage_lo"], d["advantage_hi"] - d["advantage"]],
+                   capsize=2, label=ATTACKS[a][0])
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_xticks(range(3), ["prior only", "+ other columns", "+ label"])
+        ax.set_xlabel("what the no-model baseline knows")
+        ax.set_title(f"{game} game")
+    axes[0][0].set_ylabel("advantage over that baseline (95% CI)")
+    axes[0][-1].legend(fontsize=8)
+    fig.suptitle("Advantage by knowledge level")
+    out.append(("Advantage by knowledge level", figure_png(fig)))
     # recall by sensitive value, headline attack
     pv = report.per_value[report.per_value["attack"] == report.headline["attack"]]
     fig, ax = plt.subplots(figsize=(8, 3.5))
@@ -243,8 +251,8 @@ def audit_html(report) -> str:
     if len(report.gap):
         parts += ["<h2>Members minus non-members</h2>",
                   report.gap.round(3).to_html(index=False, border=0)]
-    parts += ["<h2>Per sensitive value</h2>", report.per_value.round(3).to_html(index=False,
-                                                                                border=0)]
+    parts += ["<h2>Per sensitive value</h2>", report.per_value.round(3).to_html(
+        index=False, border=0, na_rep="-")]
     for title, uri in _figures(report):
         parts.append(f"<h2>{esc(title)}</h2><img alt='{esc(title)}' src='{uri}'>")
     notes = i["notes"] + ([f"columns the model does not read: {i['ignored_columns']}"]

@@ -13,7 +13,7 @@ from midlib.auditing.attacks import ATTACKS, BASELINES
 from midlib.leakage import conditional_mutual_information, pinsker_bound
 from midlib.stats import paired_difference_interval, summarize, wilson_interval
 
-__all__ = ["AuditReport", "score_game", "summarize_seeds", "per_value_table", "plugin_leakage",
+__all__ = ["AuditReport", "score_game", "knowledge_table", "summarize_seeds", "per_value_table", "plugin_leakage",
            "unpaired_difference_interval", "SCHEMA"]
 
 #: The ``schema`` key of :meth:`AuditReport.to_dict`; it changes when the keys change.
@@ -94,10 +94,54 @@ def score_game(hits: dict, base_hits: dict, confidence: float = 0.95) -> pd.Data
     return pd.DataFrame(rows)
 
 
+def knowledge_table(hits: dict, base_hits: dict, confidence: float = 0.95) -> pd.DataFrame:
+    """Each attack's advantage over the strongest no-model baseline at each knowledge level.
+
+    The baseline at level ``"aux"`` is the better of the prior and the imputation from the
+    other columns; at ``"aux+label"`` the best of all three. The advantage shrinks as the
+    baseline knows more; the attacks themselves know ``"aux+label"``.
+
+    Parameters
+    ----------
+    hits : dict of str to ndarray of bool
+        Per attack: whether each target's guess is right.
+    base_hits : dict of str to ndarray of bool
+        The same for the no-model baselines ``"prior"``, ``"aux"``, ``"aux+label"``.
+    confidence : float, default=0.95
+        Confidence level of Newcombe's paired intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``attack, knowledge, baseline_name, baseline, advantage, advantage_lo,
+        advantage_hi``.
+
+    Examples
+    --------
+    >>> hits = {"map": np.array([1, 1, 1, 0], bool)}
+    >>> base = {"prior": np.array([1, 0, 0, 0], bool), "aux": np.array([1, 1, 0, 0], bool),
+    ...         "aux+label": np.array([1, 1, 0, 0], bool)}
+    >>> knowledge_table(hits, base)["advantage"].tolist()
+    [0.5, 0.25, 0.25]
+    """
+    levels = ["prior", "aux", "aux+label"]
+    rows = []
+    for name, h in hits.items():
+        for i, level in enumerate(levels):
+            allowed = {b: base_hits[b] for b in levels[:i + 1] if b in base_hits}
+            best = max(allowed, key=lambda b: allowed[b].mean())
+            adv, lo, hi = paired_difference_interval(h, allowed[best], confidence)
+            rows.append(dict(attack=name, knowledge=level, baseline_name=best,
+                             baseline=allowed[best].mean(), advantage=adv, advantage_lo=lo,
+                             advantage_hi=hi))
+    return pd.DataFrame(rows)
+
+
 def summarize_seeds(per_seed: pd.DataFrame, by, confidence: float = 0.95) -> pd.DataFrame:
     """Average per-seed rows; with one seed keep its own (Wilson, Newcombe) intervals.
 
-    With several seeds the intervals are t-intervals over the seeds.
+    With several seeds (which redraw the auxiliary records, not the targets) each interval is
+    the wider of the t-interval over the seeds and the average of the per-seed intervals.
 
     Parameters
     ----------
@@ -122,9 +166,21 @@ def summarize_seeds(per_seed: pd.DataFrame, by, confidence: float = 0.95) -> pd.
     """
     if per_seed["seed"].nunique() == 1:
         return per_seed.drop(columns="seed").assign(seeds=1).reset_index(drop=True)
-    metrics = [c for c in per_seed.columns if f"{c}_lo" in per_seed.columns]
+    metrics = [c for c in per_seed.columns if pd.api.types.is_float_dtype(per_seed[c])
+               and not c.endswith(("_lo", "_hi"))]
     out = summarize(per_seed, by=by, confidence=confidence, metrics=metrics)
     out = out[[c for c in out.columns if not c.endswith(("_std", "_sem"))]]
+    # the seeds redraw the auxiliary records, not the targets: keep the targets' own
+    # sampling uncertainty (the per-seed intervals, averaged) when it is the wider
+    own = [m for m in metrics if f"{m}_lo" in per_seed.columns]
+    if own:
+        means = per_seed.groupby(by, sort=False)[[f"{m}_{e}" for m in own for e in ("lo", "hi")]]
+        means = means.mean().reset_index().rename(columns=lambda c: c if c in by else f"own_{c}")
+        out = out.merge(means, on=by, how="left")
+        for m in own:
+            out[f"{m}_lo"] = np.fmin(out[f"{m}_lo"], out[f"own_{m}_lo"])
+            out[f"{m}_hi"] = np.fmax(out[f"{m}_hi"], out[f"own_{m}_hi"])
+        out = out.drop(columns=[c for c in out.columns if c.startswith("own_")])
     first = per_seed.drop_duplicates(by)
     keep = [c for c in per_seed.columns if c not in out.columns and c != "seed"
             and not pd.api.types.is_float_dtype(per_seed[c])]
@@ -257,6 +313,9 @@ class AuditReport:
         The model, task, columns, record counts, seeds, confidence, warnings, seconds.
     per_seed : pandas.DataFrame, default=None
         The rows of ``results`` for each seed.
+    by_knowledge : pandas.DataFrame, default=None
+        Per game and attack, the advantage over the strongest baseline at each knowledge level
+        (see :func:`knowledge_table`).
 
     Examples
     --------
@@ -274,6 +333,7 @@ class AuditReport:
     headline: dict
     info: dict
     per_seed: pd.DataFrame | None = field(default=None, repr=False)
+    by_knowledge: pd.DataFrame | None = field(default=None, repr=False)
 
     def exceeds(self, budget: float) -> bool:
         """Whether the headline advantage's upper confidence limit is above ``budget``.
@@ -302,16 +362,18 @@ class AuditReport:
         Returns
         -------
         dict
-            Keys ``schema, headline, results, baselines, per_value, leakage, gap, info``.
+            Keys ``schema, headline, results, baselines, by_knowledge, per_value, leakage,
+            gap, info``.
 
         Examples
         --------
         >>> r = AuditReport(*[pd.DataFrame()] * 3, {}, pd.DataFrame(), {}, {})
         >>> sorted(r.to_dict())
-        ['baselines', 'gap', 'headline', 'info', 'leakage', 'per_value', 'results', 'schema']
+        ['baselines', 'by_knowledge', 'gap', 'headline', 'info', 'leakage', 'per_value', 'results', 'schema']
         """
         return {"schema": SCHEMA, "headline": _clean(self.headline),
                 "results": _records(self.results), "baselines": _records(self.baselines),
+                "by_knowledge": _records(self.by_knowledge),
                 "per_value": _records(self.per_value), "leakage": _clean(self.leakage),
                 "gap": _records(self.gap), "info": _clean(self.info)}
 
