@@ -1,20 +1,13 @@
 """The built book as a reader sees it: no page shows `nan` or a blank glued number, no page shows
 the glue or set-up code, and three pages render in a real headless browser (Chromium)."""
 
-import os
 import re
-import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-#: Flags for a headless Chromium on a machine with no network (no background connections).
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-quic", "--hide-scrollbars"]
+from tests.browser import require_browser, run_chromium
 
 
 class _Text(HTMLParser):
@@ -101,21 +94,16 @@ def test_no_page_shows_nan_blank_glue_or_glue_code(quick_book):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
-                    reason="Chromium is not installed (apt-get install chromium); CI installs it")
 @pytest.mark.parametrize("chapter", ["game", "mid_linear", "gmi"])
 def test_pages_render_in_a_headless_browser(quick_book, chapter, tmp_path):
     """Chromium loads the page offline, runs its scripts (MathJax, the theme), and the rendered
     DOM still has every glued value and no nan; the screenshot is a real picture of the page."""
-    assert CHROMIUM is not None, "CI must have Chromium (.ci/run installs it)"
-    page = quick_book / "_build" / "html" / "notebooks" / f"{chapter}.html"
-    common = [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-              "--window-size=1280,2400", "--virtual-time-budget=8000"]
+    require_browser()
+    url = (quick_book / "_build" / "html" / "notebooks" / f"{chapter}.html").as_uri()
     shot = tmp_path / f"{chapter}.png"
-    subprocess.run([*common, f"--screenshot={shot}", page.as_uri()], check=True, timeout=120,
-                   capture_output=True)
-    dom = subprocess.run([*common, "--dump-dom", page.as_uri()], check=True, timeout=120,
-                         capture_output=True, text=True).stdout
+    timing = ["--window-size=1280,2400", "--virtual-time-budget=8000", "--hide-scrollbars"]
+    run_chromium([*timing, f"--screenshot={shot}", url], tmp_path)
+    dom = run_chromium([*timing, "--dump-dom", url], tmp_path)
     text, pasted = page_text(dom)
     assert len(pasted) > 5 and all(p.strip() for p in pasted), f"{chapter}: a glued value is blank"
     assert not NAN.search(text), f"{chapter}: the rendered page shows nan"
