@@ -180,6 +180,6 @@ GMI_LOSS = IdentityLoss("ce", 100.0, name="CE (GMI)")
 ADAPTIVE_GRID = (
     GMI_LOSS,
     IdentityLoss("ce", 100.0, temperature=3.0),
-    IdentityLoss("logit", 1.0, feature_weight=0.05),
-    IdentityLoss("poincare", 10.0),
+    IdentityLoss("logit", 1.0, feature_weight=0.002),
+    IdentityLoss("poincare", 100.0),
 )

@@ -273,12 +273,13 @@ def attack_summary(scores: pd.DataFrame) -> dict:
 
 def attack_grid(gan, target, split: dict, eval_model, class_map: dict, *, grid=ADAPTIVE_GRID,
                 restarts: int = 5, steps: int = 200, lr: float = 0.02, momentum: float = 0.9,
-                seed: int = 0) -> list[dict]:
+                seed: int = 0, return_result: bool = False):
     """Attack ``target`` with every identity loss of ``grid`` and score each.
 
     Besides one row per identity loss, two rows summarise the grid: ``"best of grid"``, the
-    loss with the highest top-1 among the private digits (chosen with the evaluator: an upper
-    bound, and the conservative number for a defence), and ``"attacker's choice"``, the loss
+    loss with the highest top-1 among all ten digits, ties broken by the top-1 among the
+    private digits (chosen with the evaluator: an upper bound, and the conservative number for
+    a defence), and ``"attacker's choice"``, the loss
     with the highest mean attacker score (the target's probability of the class under
     one-pixel shifts, which the attacker can compute without the evaluator).
 
@@ -307,13 +308,17 @@ def attack_grid(gan, target, split: dict, eval_model, class_map: dict, *, grid=A
         SGD's momentum.
     seed : int, default=0
         Seeds the attack.
+    return_result : bool, default=False
+        Also return the attack's :class:`~midlib.attacks.gmi.GMIResult`.
 
     Returns
     -------
-    list of dict
+    rows : list of dict
         One row per loss and the two summary rows: ``config`` and the keys of
         :func:`attack_summary`, with ``chosen`` (the loss a summary row took) and
         ``attack_seconds``.
+    result : GMIResult
+        The reconstructions (only with ``return_result``).
 
     Examples
     --------
@@ -334,7 +339,7 @@ def attack_grid(gan, target, split: dict, eval_model, class_map: dict, *, grid=A
     scores = evaluate_reconstructions(res, eval_model, *split["train"], class_map=class_map)
     rows = [{"config": c, "chosen": c, **attack_summary(s), "attack_seconds": res.seconds}
             for c, s in scores.groupby("config", sort=False)]
-    best = max(rows, key=lambda r: r["attack_top1_private"])
+    best = max(rows, key=lambda r: (r["attack_top1"], r["attack_top1_private"]))
     choice = max(rows, key=lambda r: r["attacker_score"])
     rows += [{**best, "config": BEST_OF_GRID}, {**choice, "config": ATTACKER_CHOICE}]
-    return rows
+    return (rows, res) if return_result else rows
