@@ -71,3 +71,25 @@ def test_alignment_across_identities_with_public_features():
     dist = ((recon[:, None] - templates[None]) ** 2).reshape(len(recon), n_private, -1).mean(-1)
     hits = (dist.argmin(1) == d.target[private]).mean()
     assert hits >= 0.6, f"only {hits:.2f} of the private identities recovered (chance 1/6)"
+
+
+def test_adaptive_attacker_averages_queries():
+    """n_average = k makes each vector the mean of k draws of a stochastic (VIB) target: its
+    spread around the mean prediction shrinks about k-fold in variance; a deterministic target
+    gives the same vector for every k."""
+    from midlib.defenses import vib_head
+
+    x = np.random.default_rng(0).random((30, 4, 4))
+    vib = make_classifier((4, 4), 3, hidden=(8,), head=vib_head(4), seed=0)
+    with torch.no_grad():
+        vib.head.encoder.bias[4:] = 6.0  # std = softplus(1), visibly noisy
+    spread = {}
+    for k in (1, 16):
+        draws = np.stack([KnowledgeAlignment(n_average=k).query(vib, x, seed=s) for s in range(20)])
+        spread[k] = draws.var(0).mean()
+    assert spread[16] < spread[1] / 5
+    plain = make_classifier((4, 4), 3, hidden=(8,), seed=0)
+    np.testing.assert_allclose(KnowledgeAlignment(n_average=8).query(plain, x),
+                               KnowledgeAlignment().query(plain, x), rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="n_average"):
+        KnowledgeAlignment(n_average=0).query(plain, x)

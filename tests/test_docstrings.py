@@ -12,7 +12,7 @@ FACES = ["midlib.data", "midlib.game", "midlib.stats", "midlib.leakage", "midlib
          "midlib.experiments.update_leaks", "midlib.experiments.gmi", "midlib.experiments.dp_gap",
          "midlib.checks",
          "midlib.checks.part1", "midlib.checks.linear", "midlib.checks.trees", "midlib.publish",
-         "midlib.auditing", "midlib.sweeps", "midlib.checks.gmi",
+         "midlib.auditing", "midlib.sweeps", "midlib.checks.gmi", "midlib.checks.networks",
          "midlib.attacks.gmi_losses"]
 
 #: The numpydoc checks enforced: a docstring (GL08), every parameter documented (PR01) and no

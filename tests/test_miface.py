@@ -118,3 +118,28 @@ def test_public_feature_frontend_bad_input():
     trainable.out_features = 3
     with pytest.raises(ValueError, match="fixed"):
         make_classifier((4, 4), 3, frontend=trainable)
+
+
+def test_logit_objective_and_grid(target):
+    """The logit-maximisation cost is -z_t; the grid returns its best setting's reconstructions."""
+    from midlib.attacks.miface import miface_grid
+
+    model, d = target
+    x = torch.rand(2, SIZE, SIZE)
+    t = torch.tensor([0, 3])
+    with torch.no_grad():
+        expected = -model(x).gather(1, t[:, None])[:, 0]
+    torch.testing.assert_close(MIFace(objective="logit").costs(model, x, t), expected)
+    templates = identity_templates(N_ID, SIZE, random_state=SEED)
+
+    def score(images, labels):  # share of reconstructions nearest their own template
+        with np.errstate(invalid="ignore"):  # a flat reconstruction has no correlation
+            return float((nearest_template(images, templates) == np.asarray(labels)).mean())
+
+    out = miface_grid(model, np.arange(N_ID), score, lrs=(0.02, 0.1), steps=60)
+    assert len(out["grid"]) == 4 and out["success"] == max(s for _, _, s in out["grid"])
+    assert out["success"] == score(out["images"], np.arange(N_ID))
+    with pytest.raises(ValueError):
+        miface_grid(model, [0], score, lrs=())
+    with pytest.raises(ValueError, match="objective"):
+        MIFace(objective="hinge").invert(model, [0])

@@ -182,3 +182,36 @@ def test_batched_updates_match_single_updates(planted):
     post = batched_posteriors(m, params, planted["probe"])
     assert post.shape == (4, len(planted["probe"]), 3)
     torch.testing.assert_close(post.sum(-1), torch.ones(4, len(planted["probe"])))
+
+
+def test_adaptive_attacker_averages_queries_against_mid():
+    """simulate_updates with several n_average values: a one-element sequence equals a plain
+    call, averaging shrinks the noise MID adds to the posterior change, and a deterministic
+    model's features do not depend on k."""
+    (xt, yt), (xp, _) = blobs(80, 1), blobs(10, 3)
+    net = make_classifier((6,), 3, hidden=(16,), head=vib_head(4), seed=0)
+    train_classifier(net, xt, yt, epochs=5, regularizer=VIBRegularizer(0.01), seed=0)
+    with torch.no_grad():
+        find_vib(net).encoder.bias[4:] = 6.0  # noisy outputs
+    cfg = UpdateConfig(steps=2, beta=0.01)
+    by_k, lab = simulate_updates(net, xt, yt, xp, cfg, 20, seed=3, n_average=(1, 32))
+    one, lab1 = simulate_updates(net, xt, yt, xp, cfg, 20, seed=3)
+    np.testing.assert_allclose(simulate_updates(net, xt, yt, xp, cfg, 20, seed=3,
+                                                n_average=(1,))[0][1], one)
+    np.testing.assert_array_equal(lab, lab1)
+    assert by_k[32].var(0).mean() < by_k[1].var(0).mean() / 4
+    plain = make_classifier((6,), 3, hidden=(16,), seed=0)
+    det, _ = simulate_updates(plain, xt, yt, xp, UpdateConfig(steps=2), 10, seed=3, n_average=(1, 4))
+    np.testing.assert_allclose(det[1], det[4], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="n_average"):
+        simulate_updates(net, xt, yt, xp, cfg, 5, n_average=(0,))
+
+
+def test_run_update_leaks_mid_reports_each_k():
+    s = digits_split(n_target=200, n_shadow=200, n_probe=20, random_state=0)
+    rows = run_update_leaks("MID", 0.01, 0, split=s, epochs=3, n_shadow_updates=40,
+                            n_target_updates=20, query_ks=(1, 4))
+    r = rows[0]
+    assert r["attack_acc"] == max(r["attack_acc_k1"], r["attack_acc_k4"])
+    assert r["attack_k"] in (1, 4) and r["n_attacked"] == 20
+    assert np.isnan(r["train_delta"]) and np.isnan(r["update_delta"])

@@ -148,3 +148,40 @@ def test_label_mutual_information():
     with torch.no_grad():
         model.head.encoder.weight.zero_()
     assert label_mutual_information(model, X, n_draws=64) < 0.05
+
+
+def test_formulation_is_pinned_to_the_official_code():
+    """The official MID formulation, as one test: std = softplus(raw - 5) (about 0.0067 at
+    raw = 0), z sampled in eval mode, KL = 0.5 sum(mu^2 + std^2 - 1 - log std^2), and the training
+    loss = CE + beta * mean KL, with the betas of the official code and of the book."""
+    from midlib.defenses import network_defense
+    from midlib.nn import train_classifier
+
+    assert STD_SHIFT == 5.0
+    head = VIBHead(3, 2, k=2)
+    with torch.no_grad():
+        head.encoder.weight.zero_()
+        head.encoder.bias.zero_()
+    mu, std = head.encode(torch.zeros(1, 3))
+    assert torch.allclose(std, torch.full((1, 2), math.log1p(math.exp(-5.0))))
+    assert float(std.detach()[0, 0]) == pytest.approx(0.0067, abs=1e-4)
+    # the KL term, by hand
+    m, s = torch.tensor([[0.3, -1.0]]), torch.tensor([[0.5, 2.0]])
+    hand = 0.5 * sum(mi ** 2 + si ** 2 - 1 - math.log(si ** 2)
+                     for mi, si in zip([0.3, -1.0], [0.5, 2.0]))
+    assert float(gaussian_kl(m, s)) == pytest.approx(hand, rel=1e-6)
+    # sampling at inference, through the whole model in eval mode
+    model = make_classifier((4,), 3, hidden=(), head=vib_head(2), seed=0).eval()
+    with torch.no_grad():
+        model.head.encoder.bias[2:] = 8.0
+        x = torch.randn(5, 4)
+        assert not torch.allclose(model(x), model(x))
+    # loss = CE + beta * KL, for the official betas (0.003 CelebA, 0.01 CIFAR-10) and 0.02
+    X, y = np.random.default_rng(0).normal(size=(12, 4)), np.arange(12) % 3
+    for beta in (0.003, 0.01, 0.02):
+        d = network_defense("MID", beta)
+        net = make_classifier((4,), 3, hidden=(), head=d.head, seed=0)
+        hist = train_classifier(net, X, y, epochs=1, batch_size=12, regularizer=d.regularizer,
+                                seed=0).history
+        assert float(hist.loss[0]) == pytest.approx(float(hist.ce[0] + beta * hist.kl[0]), rel=1e-5)
+        assert float(hist.kl[0]) > 0

@@ -442,12 +442,15 @@ def batched_posteriors(model: nn.Module, params: dict | None, probe, n_versions:
 
 
 def simulate_updates(model: nn.Module, X, y, probe, config: UpdateConfig, n_updates: int, *,
-                     seed: int = 0, batch: int = 100, desc: str = "updates"):
+                     seed: int = 0, batch: int = 100, desc: str = "updates", n_average=1):
     """``n_updates`` one-record updates of ``model`` and the posterior changes they cause.
 
     Each update uses a record drawn at random (seeded; with replacement only when ``X`` has
     fewer than ``n_updates`` records) from ``(X, y)``; the updates are computed ``batch`` at a
-    time by :func:`batched_updates`, and each version is queried once per probe record.
+    time by :func:`batched_updates`, and each version is queried ``n_average`` times per probe
+    record, the answers averaged (the adaptive attacker against a stochastic, e.g. MID, model:
+    averaging ``k`` queries divides the variance of its output noise by ``k``; one query is
+    enough against a deterministic model).
 
     Parameters
     ----------
@@ -469,11 +472,15 @@ def simulate_updates(model: nn.Module, X, y, probe, config: UpdateConfig, n_upda
         Updates computed at once.
     desc : str, default="updates"
         The label of the progress bar (shown in a terminal only).
+    n_average : int or sequence of int, default=1
+        Queries averaged per version and probe record; a sequence gives the features for each
+        of its values from the same updates.
 
     Returns
     -------
-    features : ndarray of shape (n_updates, n_probe * n_classes)
-        The posterior changes ``after(probe) - before(probe)``, flattened.
+    features : ndarray of shape (n_updates, n_probe * n_classes), or dict of int to ndarray
+        The posterior changes ``after(probe) - before(probe)``, flattened (a dict keyed by the
+        number of queries when ``n_average`` is a sequence).
     labels : ndarray of shape (n_updates,)
         The labels of the update records.
 
@@ -488,22 +495,37 @@ def simulate_updates(model: nn.Module, X, y, probe, config: UpdateConfig, n_upda
     ...                                     UpdateConfig(steps=2), 20, seed=0)
     >>> features.shape, labels.shape
     ((20, 15), (20,))
+    >>> by_k, _ = simulate_updates(model, X, y, rng.random((5, 4)), UpdateConfig(steps=2), 4,
+    ...                            n_average=(1, 8))
+    >>> sorted(by_k), by_k[8].shape
+    ([1, 8], (4, 15))
     """
     Xt, yt = as_tensors(X, y)
     if not isinstance(n_updates, (int, np.integer)) or n_updates < 1:
         raise ValueError(f"n_updates must be a positive integer, got {n_updates!r}")
+    ks = [n_average] if isinstance(n_average, (int, np.integer)) else list(n_average)
+    if not ks or any(not isinstance(k, (int, np.integer)) or k < 1 for k in ks):
+        raise ValueError(f"n_average must be a positive integer or a sequence of them, got {n_average!r}")
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(Xt), size=int(n_updates), replace=len(Xt) < n_updates)
-    feats = []
+    feats = {int(k): [] for k in ks}
+    k_max, probe = max(feats), np.asarray(probe, dtype=np.float32)
+    n_probe = len(probe)
+    reps = np.tile(probe, (k_max,) + (1,) * (probe.ndim - 1))
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         for start in progress(range(0, len(idx), batch), desc=desc):
             ix = idx[start:start + batch]
             params = batched_updates(model, Xt[ix], yt[ix], config)
-            after = batched_posteriors(model, params, probe)
-            before = batched_posteriors(model, None, probe, n_versions=len(ix))
-            feats.append((after - before).flatten(1).numpy().astype(np.float64))
-    return np.vstack(feats), yt[idx].numpy()
+            # all draws in one pass: the probe set repeated k_max times, (versions, k_max, probe, C)
+            after = batched_posteriors(model, params, reps).view(len(ix), k_max, n_probe, -1)
+            before = batched_posteriors(model, None, reps, n_versions=len(ix)).view(
+                len(ix), k_max, n_probe, -1)
+            for k in feats:  # nested: k = 1 is the first of the k_max draws
+                delta = after[:, :k].mean(1) - before[:, :k].mean(1)
+                feats[k].append(delta.flatten(1).numpy().astype(np.float64))
+    out = {k: np.vstack(v) for k, v in feats.items()}
+    return (out[int(ks[0])] if isinstance(n_average, (int, np.integer)) else out), yt[idx].numpy()
 
 
 class UpdateLeaksAttack:

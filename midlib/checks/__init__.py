@@ -9,13 +9,14 @@ seed can make the text contradict the page.
 
 One module per part of the book: ``base`` (the violation, comparisons, prose), ``part1`` (the
 game, the leakage bounds, the DP gap), ``linear`` (MID for least squares, Fig. 2a) and ``trees``
-(MID for decision trees, Fig. 2b) and ``gmi`` (the GMI chapter's positive control and
+(MID for decision trees, Fig. 2b), ``networks`` (Part III's networks: positive controls, the VIB
+bound on a known channel, composed DP budgets) and ``gmi`` (the GMI chapter's positive control and
 defence verdicts). Chapters import them from this face:
 ``from midlib.checks import linear as claims``.
 """
 
-from midlib.checks import gmi, linear, part1, trees
+from midlib.checks import gmi, linear, networks, part1, trees
 from midlib.checks.base import ClaimViolation, Comparison, check, compare, direction_words
 
 __all__ = ["ClaimViolation", "Comparison", "check", "compare", "direction_words", "part1",
-           "linear", "trees", "gmi"]
+           "linear", "trees", "gmi", "networks"]

@@ -8,11 +8,13 @@ over hidden representations ``Z_j``: the dependence between the input and the re
 is penalised (less of the input's detail reaches the output, which is what model inversion
 exploits) and the dependence between the representations and the label is rewarded (the
 representations stay useful). The dependence measure here is the Hilbert-Schmidt independence
-criterion with the biased empirical estimator of Gretton et al. (2005),
+criterion with the biased empirical estimator of Gretton et al. (2005) that the paper defines,
 ``HSIC = tr(K H L H) / (m - 1)^2`` with ``H = I - 11^T / m`` (:func:`hsic`), Gaussian kernels on
-inputs and representations (bandwidth from the median heuristic, :func:`gaussian_gram`) and a
-linear kernel on one-hot labels, as in the official code; the official code's ratio
-``lambda_y / lambda_x = 10`` is the default.
+inputs and representations and a linear kernel on one-hot labels, computed on each training
+batch. Two departures from the official code, which uses a normalised variant of HSIC and a
+fixed bandwidth scaled by the dimension: the plain estimator above, and a bandwidth from the
+median heuristic (:func:`gaussian_gram`), which adapts to inputs and representations of any
+scale. The official code's ratio ``lambda_y / lambda_x = 10`` is the default.
 
 :func:`bido_head` builds the head whose hidden layers are the ``Z_j`` (a ReLU layer before the
 last linear layer), :class:`BiDORegularizer` is the regularizer hook of

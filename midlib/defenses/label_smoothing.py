@@ -6,8 +6,9 @@ smoothed targets ``y_alpha = (1 - alpha) * onehot(y) + alpha / C`` (``C`` classe
 the usual *positive* ``alpha`` makes a classifier easier to invert, while a *negative* ``alpha``
 (e.g. -0.05) makes it harder: the non-target classes get negative weight, the logits spread, and
 the gradient signal an inversion attack follows saturates. Negative smoothing from the first
-epoch hurts training, so, as in their code, ``alpha`` is 0 for a first part of the training and
-then ramps linearly to its final value (:meth:`LabelSmoothingLoss.factor`).
+epoch hurts training, so, following their recipe of switching it on only after a phase of
+ordinary training, ``alpha`` is 0 for a first part of the training and then ramps linearly to
+its final value (:meth:`LabelSmoothingLoss.factor`; the shares are parameters).
 
 :class:`LabelSmoothingLoss` is the ``criterion`` hook of :func:`midlib.nn.train_classifier`.
 """

@@ -22,7 +22,7 @@ DEFENSES = ("none", "MID", "DP", "DP-train")
 def run(defense: str = "none", strength: float | None = None, seed: int = 0, *, split: dict,
         epochs: int = 30, hidden=(64,), vib_k: int = 32, update_steps: int = 5,
         update_lr: float = 0.05, n_shadow_updates: int = 400,
-        n_target_updates: int = 200) -> list[dict]:
+        n_target_updates: int = 200, query_ks=(1, 16)) -> list[dict]:
     """One point of the Update-Leaks experiment.
 
     Train a target and a shadow model the same way (``defense`` "none"; "MID" with
@@ -60,15 +60,22 @@ def run(defense: str = "none", strength: float | None = None, seed: int = 0, *, 
         Shadow updates the attack is fitted on.
     n_target_updates : int, default=200
         Target updates attacked per split.
+    query_ks : tuple of int, default=(1, 16)
+        Against MID (a stochastic model) the adaptive attacker averages ``k`` queries per
+        version and probe, for each ``k`` here, fitting one attack per ``k`` on the shadow
+        updates; other defenses are queried once.
 
     Returns
     -------
     list of dict
         One row per split (``train``, ``heldout``): ``model_acc`` (target accuracy on the
-        held-out records), ``attack_acc``, ``train_epsilon``, ``update_epsilon`` (add/remove)
-        and ``replacement_epsilon`` of one update (NaN without DP), ``prior_max`` (the largest
-        label frequency among the attacked update records: the best guess without the model)
-        and ``seconds``. The rows name the defense ``method`` and its strength ``param``.
+        held-out records), ``attack_acc`` (the best over ``k``, with ``attack_k``; and
+        ``attack_acc_k{k}`` for each ``k``), ``n_attacked``, ``train_epsilon`` and
+        ``train_delta`` (NaN without DP training), ``update_epsilon`` (add/remove),
+        ``replacement_epsilon`` and ``update_delta`` of one update (NaN without a DP update),
+        ``prior_max`` (the largest label frequency among the attacked update records: the best
+        guess without the model) and ``seconds``. The rows name the defense ``method`` and its
+        strength ``param``.
 
     Raises
     ------
@@ -110,25 +117,33 @@ def run(defense: str = "none", strength: float | None = None, seed: int = 0, *, 
         models[name] = res.model
         if name == "target" and res.epsilon is not None:
             train_eps = res.epsilon
+    ks = tuple(int(k) for k in query_ks) if defense == "MID" else (1,)
     n_sh = n_shadow_updates // 2
     f1, l1 = simulate_updates(models["shadow"], xs, ys, probe, config, n_sh, seed=seed + 1,
-                              desc="shadow updates")
+                              desc="shadow updates", n_average=ks)
     f2, l2 = simulate_updates(models["shadow"], xh[:half], yh[:half], probe, config,
-                              n_shadow_updates - n_sh, seed=seed + 2, desc="shadow updates")
-    attack = UpdateLeaksAttack(random_state=seed).fit(np.vstack([f1, f2]), np.concatenate([l1, l2]))
+                              n_shadow_updates - n_sh, seed=seed + 2, desc="shadow updates",
+                              n_average=ks)
+    attacks = {k: UpdateLeaksAttack(random_state=seed).fit(np.vstack([f1[k], f2[k]]),
+                                                           np.concatenate([l1, l2])) for k in ks}
     model_acc = accuracy(models["target"], xh[half:], yh[half:], seed=seed)
     update_eps, replace_eps = config.epsilon(), config.replacement_epsilon()
     rows = []
     for split_name, (x, y), s in (("train", (xt, yt), seed + 3),
                                   ("heldout", (xh[half:], yh[half:]), seed + 4)):
         f, lab = simulate_updates(models["target"], x, y, probe, config, n_target_updates,
-                                  seed=s, desc="target updates")
+                                  seed=s, desc="target updates", n_average=ks)
+        by_k = {k: attacks[k].score(f[k], lab) for k in ks}
+        best = max(by_k, key=by_k.get)
         rows.append({"method": method, "param": np.nan if param is None else float(param),
                      "split": split_name, "model_acc": model_acc,
-                     "attack_acc": attack.score(f, lab),
+                     "attack_acc": by_k[best], "attack_k": best, "n_attacked": len(lab),
+                     **{f"attack_acc_k{k}": v for k, v in by_k.items()},
                      "train_epsilon": train_eps,
+                     "train_delta": dp.delta if np.isfinite(train_eps) else np.nan,
                      "update_epsilon": np.nan if update_eps is None else update_eps,
                      "replacement_epsilon": np.nan if replace_eps is None else replace_eps,
+                     "update_delta": dp.delta if update_eps is not None else np.nan,
                      "prior_max": float(np.bincount(y, minlength=10).max() / len(y))})
     for r in rows:
         r["seconds"] = time.perf_counter() - start
