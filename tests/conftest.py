@@ -18,13 +18,9 @@ def requires_real(name):
 @pytest.fixture(scope="session")
 def quick_book():
     """The quick profile of the whole book, built once per test session (with -W); its folder."""
-    import importlib.util
-    from pathlib import Path
+    from tools import book as builder
 
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("book_builder", root / "tools" / "book.py")
-    builder = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(builder)
+    root = builder.ROOT
     build = root / "_build" / "test-quick"
     builder.build_book("quick", build_dir=build)
     return build
