@@ -81,8 +81,7 @@ def glue(name: str, value, display: bool = False):
 
 
 def _format_cell(value, digits: int):
-    if value is None or (isinstance(value, numbers.Real) and not isinstance(value, bool)
-                         and not np.isfinite(float(value)) and np.isnan(float(value))):
+    if value is None or (isinstance(value, numbers.Real) and np.isnan(float(value))):
         return NOT_APPLICABLE
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
