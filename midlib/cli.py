@@ -17,9 +17,10 @@ Examples::
     midlib sweep iwpc --model mid-linear --strengths 0 0.01 0.1 1 --out lam.csv \
         --store sweeps.sqlite --scheduler tcp://host:8786
 
-Exit status: 0 success; 1 an error (bad input: the message says what to do); 2 a usage
-error; 3 ``--fail-above B`` was given and the headline advantage's upper confidence limit is
-above B (for a CI gate).
+Exit status: 0 success (with ``--fail-above B``: the gate PASSES, the headline advantage's
+upper confidence limit is within B); 1 an error (bad input: the message says what to do); 2 a
+usage error; 3 the gate FAILS (the lower limit is above B); 4 the gate is INCONCLUSIVE (the
+interval straddles B; the report says how many records would decide it).
 """
 
 from __future__ import annotations
@@ -67,19 +68,48 @@ def make_model(name: str, strength: float | None, seed: int):
     return create_defense(family, defense, strength, random_state=seed)
 
 
-def audit(data: str, model: str, strength: float | None = None, seeds=(0, 1, 2),
-          test_size: float = 0.3) -> pd.DataFrame:
-    """Play the MI game (black-box MAP adversary, knowing the target's other attributes and
-    label) against ``model`` trained on the tabular data set ``data``; one row per seed and game.
+def dataset_inputs(data: str, model: str, strength: float | None = None, seed: int = 0,
+                   test_size: float = 0.3):
+    """A book data set and a model family, as ``midlib audit --model FILE`` would see them.
+
+    The model is a scikit-learn Pipeline (the records' columns encoded, then the family's
+    estimator) fitted on the seed's training split, so ``midlib audit --dataset`` and an audit
+    of the same pipeline saved to a file give the same report.
+
+    Parameters
+    ----------
+    data : {"iwpc", "steak", "fair"}
+        The data set.
+    model : str
+        A key of :data:`midlib.defenses.CLI_MODELS`.
+    strength : float or None
+        The defence strength (None for the undefended families).
+    seed : int, default=0
+        Seeds the split and the model.
+    test_size : float, default=0.3
+        Share of held-out records (the non-members).
+
+    Returns
+    -------
+    dict
+        ``model`` (fitted Pipeline), ``frame`` (the records with a boolean ``member``
+        column), ``sensitive``, ``target``, ``utility``, ``utility_name``.
+
+    Examples
+    --------
+    >>> inputs = dataset_inputs("steak", "tree", None, 0)
+    >>> inputs["sensitive"], inputs["utility_name"], int(inputs["frame"]["member"].sum())
+    ('cheated', 'accuracy', 231)
     """
+    from sklearn.pipeline import Pipeline
+
     from midlib import data as datasets
-    from midlib import game
-    from midlib.attacks import ClassifierMAP, FredriksonMAP
+    from midlib.auditing.defend import make_preprocessor
     from midlib.defenses import CLI_MODELS
 
     if data not in TABULAR:
         raise ValueError(f"audit works on the tabular data sets {', '.join(TABULAR)}, not {data!r}")
-    make_model(model, strength, 0)  # validates the model name and strength up front
+    estimator = make_model(model, strength, seed)  # validates the model name and strength
     kind = "regression" if CLI_MODELS[model][0] == "linear" else "classification"
     if kind != TABULAR[data]:
         fits = [m for m, (f, _) in CLI_MODELS.items()
@@ -87,23 +117,54 @@ def audit(data: str, model: str, strength: float | None = None, seeds=(0, 1, 2),
         raise ValueError(f"{data!r} is a {TABULAR[data]} task; model {model!r} is for "
                          f"{kind}: choose one of {', '.join(fits)}")
     task = datasets.load(data)
+    members, held = task.split(test_size, seed)
+    frame = pd.concat([members.assign(member=True), held.assign(member=False)],
+                      ignore_index=True)[task.features + [task.target, "member"]]
+    # the label as the model is fitted on it (IWPC's dose scaled to [0, 1]; class codes)
+    frame[task.target] = task.y(frame, scaled=True) if kind == "regression" else task.y(frame)
+    pipe = Pipeline([("encode", make_preprocessor(frame, task.features)), ("model", estimator)])
+    train = frame[frame["member"]]
+    pipe.fit(train[task.features], train[task.target])
+    test = frame[~frame["member"]]
+    pred = pipe.predict(test[task.features])
     if kind == "regression":
-        def fit(m, t, frame):
-            return m.fit(t.encode(frame), t.y(frame, scaled=True))
-
-        def make_adversary():
-            return FredriksonMAP("black-box", target="scaled")
+        utility, name = float(((pred - test[task.target]) ** 2).mean()), "mse"
     else:
-        def fit(m, t, frame):
-            return m.fit(t.encode(frame), t.y(frame))
+        utility, name = float((pred == test[task.target]).mean()), "accuracy"
+    return dict(model=pipe, frame=frame, sensitive=task.sensitive, target=task.target,
+                utility=utility, utility_name=name)
 
-        def make_adversary():
-            return ClassifierMAP(likelihood="proba")
-    res = game.play_seeds(task, lambda seed: make_model(model, strength, seed), make_adversary,
-                          seeds=list(seeds), test_size=test_size, fit=fit)
-    res.insert(0, "model", model)
-    res.insert(1, "strength", strength)
-    return res
+
+def audit(data: str, model: str, strength: float | None = None, seeds=(0, 1, 2),
+          test_size: float = 0.3, access="all") -> pd.DataFrame:
+    """Audit a model family on a book data set through the game engine, one row per seed and
+    game: the worst case over the access levels, in the one result schema."""
+    from midlib.auditing import audit as run_audit
+
+    rows = []
+    for seed in seeds:
+        inputs = dataset_inputs(data, model, strength, seed, test_size)
+        report = run_audit(inputs["model"], inputs["frame"], sensitive=inputs["sensitive"],
+                           target=inputs["target"], members="member", access=access,
+                           random_state=seed)
+        rows += result_rows(report, model, strength, seed, inputs["utility"],
+                            inputs["utility_name"])
+    return pd.DataFrame(rows)
+
+
+def result_rows(report, method, strength, seed, utility, utility_name) -> list[dict]:
+    """The report's worst case over access levels, per game, as rows of the result schema."""
+    out = []
+    best = report.best[report.best["knowledge"] == "aux+label"]
+    for game, grp in best.groupby("game", sort=False):
+        top = grp.loc[grp["advantage"].idxmax()]
+        out.append(dict(method=method, strength=strength, seed=seed, game=game,
+                        utility=utility, utility_name=utility_name, attack=top["attack"],
+                        access=top["access"], success=top["success"], baseline=top["baseline"],
+                        baseline_name=top["baseline_name"], advantage=top["advantage"],
+                        advantage_lo=top["advantage_lo"], advantage_hi=top["advantage_hi"],
+                        prior_advantage=top["prior_advantage"]))
+    return out
 
 
 def _sweep_point(data, model, test_size, strength, seed):
@@ -118,7 +179,7 @@ EXIT_FAIL_ABOVE = 3
 def _summary(res: pd.DataFrame) -> pd.DataFrame:
     from midlib.stats import summarize
 
-    by = ["model", "strength", "game"]
+    by = ["method", "strength", "game"]
     res = res.assign(strength=res["strength"].astype(object).where(res["strength"].notna(), "-"))
     out = summarize(res, by=by)
     keep = [c for c in out.columns if not c.endswith(("_std", "_sem"))]
@@ -155,8 +216,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--html", help="write a self-contained HTML report to this file")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.add_argument("--fail-above", type=float, default=None, metavar="BUDGET",
-                   help="exit with status 3 if the headline advantage's upper confidence limit "
-                        "is above BUDGET (a CI gate)")
+                   help="a CI gate on the headline advantage: exit 0 (PASS) when its upper "
+                        "confidence limit is within BUDGET, 3 (FAIL) when its lower limit is "
+                        "above, 4 (INCONCLUSIVE) when the interval straddles BUDGET")
+    p.add_argument("--access", nargs="+", default=["all"],
+                   choices=["all", "output", "label-only", "black-box", "white-box"],
+                   help="the access levels the deployment allows (default all): the headline "
+                        "and the gate take the worst case over them")
+    p.add_argument("--save-model", help="with --dataset: save the fitted pipeline (.skops)")
+    p.add_argument("--save-records", help="with --dataset: save the records (CSV, with a "
+                                          "'member' column)")
     p.add_argument("--seed", type=int, default=0, help="the first random seed (default 0)")
     p.add_argument("--confidence", type=float, default=0.95)
     p.add_argument("--dataset", help=f"audit a model family on a book data set: {', '.join(TABULAR)}")
@@ -230,6 +299,7 @@ def _own_audit(args) -> int:
         raise ValueError("give the records: --data (with --members-column) or --train/--holdout")
     _outputs(args, ["json", "html"])
     kwargs = dict(sensitive=args.sensitive, target=args.target, aux=args.aux,
+                  access="all" if "all" in args.access else args.access,
                   n_seeds=args.n_seeds or 1, random_state=args.seed,
                   confidence=args.confidence, trust_types=args.trust_types,
                   trust_pickle=args.trust_pickle)
@@ -238,6 +308,14 @@ def _own_audit(args) -> int:
                            nonmembers=args.holdout, **kwargs)
     else:
         report = run_audit(args.model, members=args.train, nonmembers=args.holdout, **kwargs)
+    return _report_out(report, args)
+
+
+def _report_out(report, args) -> int:
+    """Print / write the report and apply the gate; the exit status."""
+    if args.fail_above is not None:
+        report.gate(args.fail_above)   # a budget outside [0, 1] is refused before any output
+        report.info["budget"] = args.fail_above
     if args.json == "-":
         print(report.to_json())
     else:
@@ -248,11 +326,49 @@ def _own_audit(args) -> int:
     if args.html:
         Path(args.html).write_text(report.to_html())
         print(f"wrote {args.html}", file=sys.stderr if args.json == "-" else sys.stdout)
-    if args.fail_above is not None and report.exceeds(args.fail_above):
-        print(f"midlib: the headline advantage's upper limit "
-              f"{report.headline['advantage_hi']:.3f} is above --fail-above "
-              f"{args.fail_above}", file=sys.stderr)
-        return EXIT_FAIL_ABOVE
+    if args.fail_above is None:
+        return 0
+    gate = report.gate(args.fail_above)
+    print(f"midlib: gate {gate['decision']}: {gate['reason']}", file=sys.stderr)
+    return gate["exit_status"]
+
+
+def _dataset_audit(args) -> int:
+    from midlib.auditing import audit as run_audit
+
+    n_seeds = 3 if args.n_seeds is None else args.n_seeds
+    if n_seeds < 1:
+        raise ValueError("--n-seeds (the number of seeds) must be at least 1")
+    _outputs(args, ["json", "html", "save_model", "save_records"])
+    access = "all" if "all" in args.access else args.access
+    rows = []
+    for seed in range(args.seed, args.seed + n_seeds):
+        inputs = dataset_inputs(args.dataset, args.model, args.strength, seed, args.test_size)
+        report = run_audit(inputs["model"], inputs["frame"], sensitive=inputs["sensitive"],
+                           target=inputs["target"], members="member", access=access,
+                           random_state=seed, confidence=args.confidence)
+        rows += result_rows(report, args.model, args.strength, seed, inputs["utility"],
+                            inputs["utility_name"])
+        if seed == args.seed:
+            first = report
+            if args.save_model:
+                import skops.io as sio
+
+                sio.dump(inputs["model"], args.save_model)
+            if args.save_records:
+                inputs["frame"].to_csv(args.save_records, index=False)
+    if n_seeds == 1:
+        return _report_out(first, args)
+    res = pd.DataFrame(rows)
+    print(f"{n_seeds} seeds (each a new split and model); the worst case over the access levels:")
+    print(res.round(4).to_string(index=False))
+    print(_summary(res).to_string(index=False))
+    if args.fail_above is not None:
+        first.info["budget"] = args.fail_above
+        gate = first.gate(args.fail_above)
+        print(f"midlib: gate (seed {args.seed}) {gate['decision']}: {gate['reason']}",
+              file=sys.stderr)
+        return gate["exit_status"]
     return 0
 
 
@@ -317,30 +433,29 @@ def main(argv: list[str] | None = None) -> int:
             return _defend(args)
         if args.command == "audit" and args.dataset is None:
             return _own_audit(args)
+        if args.command == "audit":
+            return _dataset_audit(args)
         n_seeds = 3 if args.n_seeds is None else args.n_seeds
         if n_seeds < 1:
             raise ValueError("--n-seeds (the number of seeds) must be at least 1")
         seeds = range(n_seeds)
-        if args.command == "audit":
-            res = audit(args.dataset, args.model, args.strength, seeds, args.test_size)
-        else:
-            if not args.out.parent.exists():
-                raise ValueError(f"the folder of --out, {args.out.parent}, does not exist: "
-                                 "create it first")
-            if args.out.exists() and not args.force:
-                raise ValueError(f"{args.out} exists; choose another --out or pass --force "
-                                 "to overwrite it")
-            from functools import partial
+        if not args.out.parent.exists():
+            raise ValueError(f"the folder of --out, {args.out.parent}, does not exist: "
+                             "create it first")
+        if args.out.exists() and not args.force:
+            raise ValueError(f"{args.out} exists; choose another --out or pass --force "
+                             "to overwrite it")
+        from functools import partial
 
-            from midlib.frontier import sweep
+        from midlib.frontier import sweep
 
-            make_model(args.model, args.strengths[0], 0)   # a bad name or strength fails now
-            point = partial(_sweep_point, args.data, args.model, args.test_size)
-            res = sweep(point, {"strength": list(args.strengths)}, seeds, desc="sweep",
-                        n_jobs=args.n_jobs, scheduler=args.scheduler, store=args.store,
-                        tag=f"cli-sweep/{args.data}/{args.model}/{args.test_size}")
-            res.to_csv(args.out, index=False)
-            print(f"wrote {len(res)} rows to {args.out}")
+        make_model(args.model, args.strengths[0], 0)   # a bad name or strength fails now
+        point = partial(_sweep_point, args.data, args.model, args.test_size)
+        res = sweep(point, {"strength": list(args.strengths)}, seeds, desc="sweep",
+                    n_jobs=args.n_jobs, scheduler=args.scheduler, store=args.store,
+                    tag=f"cli-sweep/{args.data}/{args.model}/{args.test_size}")
+        res.to_csv(args.out, index=False)
+        print(f"wrote {len(res)} rows to {args.out}")
         print(_summary(res).to_string(index=False))
     except (ValueError, FileNotFoundError, RuntimeError, ImportError, TypeError, KeyError) as err:
         print(f"midlib: error: {err}", file=sys.stderr)

@@ -9,14 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from midlib.auditing.attacks import (ATTACKS, BASELINES, attack_guesses, available_attacks,
-                                     baseline_guesses, fit_aux, query)
-from midlib.auditing.loading import MissingColumnError, load_model, load_table, wrap_model
-from midlib.auditing.report import (AuditReport, knowledge_table, per_value_table,
-                                    plugin_leakage, score_game, summarize_seeds,
+from midlib.auditing.loading import MissingColumnError, load_model, load_table
+from midlib.auditing.report import (AuditReport, per_value_table, summarize_seeds,
                                     unpaired_difference_interval)
 from midlib.data.task import MAX_SENSITIVE_VALUES
-from midlib.stats import wilson_interval
+from midlib.game import play_batched, wrap_model
+from midlib.game.engine import select_best
 from midlib.validation import check_positive_int, check_random_state, check_seed
 
 __all__ = ["audit", "check_records", "membership_mask"]
@@ -107,11 +105,6 @@ def check_records(frames: dict, features, sensitive: str, target: str, kind: str
         if missing:
             raise MissingColumnError(f"the {name} records lack the columns {missing}; available "
                                      f"columns: {list(frame.columns)}")
-    if sensitive not in features:
-        raise ValueError(f"the model does not read the sensitive column {sensitive!r} (its inputs: "
-                         f"{list(features)}): attacks that query it with candidate values do not "
-                         "apply. It may still leak through correlated columns: audit a model that "
-                         "reads it, or compare an imputation model with and without the model")
     allrec = pd.concat(list(frames.values()), ignore_index=True)
     s, y = allrec[sensitive], allrec[target]
     if s.isna().any():
@@ -182,21 +175,23 @@ def _split_records(members, nonmembers, data):
 
 
 def audit(model, data=None, *, sensitive: str, target: str, members=None, nonmembers=None,
-          aux=None, attacks="auto", n_seeds: int = 1, random_state: int = 0,
+          aux=None, attacks="auto", access="all", n_seeds: int = 1, random_state: int = 0,
           confidence: float = 0.95, aux_fraction: float = 0.5, task: str = "auto",
           classes=None, trust_types: bool = False, trust_pickle: bool = False) -> AuditReport:
     """Audit a fitted model: how well can attacks infer a sensitive column of its records?
 
     The adversary knows each target record's other columns and its label (knowledge
-    ``"aux+label"``) and has auxiliary records (``aux``; by default a random ``aux_fraction``
-    of the non-members, the rest being the non-member targets; without non-members, of the
-    members). Every attack the model allows (see
-    :func:`~midlib.auditing.attacks.available_attacks`) is played on the members (the
-    training-set game) and the non-members (the distributional game, the control), with one
-    batched query over all targets x candidate values. Each attack is compared with the
-    strongest no-model baseline with the same knowledge (the most frequent value; imputation
-    models of the sensitive column trained on the auxiliary records), and with the prior guess
-    (labelled as such).
+    ``"aux+label"``; the output observer is also played knowing the other columns only) and
+    has auxiliary records (``aux``; by default a random ``aux_fraction`` of the non-members,
+    the rest being the non-member targets; without non-members, of the members). The game
+    engine (:func:`midlib.game.play_batched`) plays every attack the model allows at every
+    allowed access level: the released output on the target (the output observer), label-only
+    and score queries, white-box; each attack starts from the same-knowledge imputation
+    posterior, and its weight and the best attack of each access level are chosen on a
+    held-out half of the auxiliary records. Each is scored on the members (the training-set
+    game) and the non-members (the distributional game, the control) against the strongest
+    no-model baseline with the same knowledge, with the prior-only figure beside it; the
+    report's ladder adds the plug-in Bayes value and the information ceiling.
 
     Parameters
     ----------
@@ -217,7 +212,11 @@ def audit(model, data=None, *, sensitive: str, target: str, members=None, nonmem
     aux : str path or DataFrame, default=None
         The adversary's auxiliary records (not audited); None draws them as described above.
     attacks : "auto" or list of str, default="auto"
-        Keys of :data:`~midlib.auditing.attacks.ATTACKS`; "auto" plays all the model allows.
+        Keys of :data:`midlib.attacks.tabular.TABLE_ATTACKS`; "auto" plays all the model allows.
+    access : "all" or list of str, default="all"
+        The access levels the deployment allows, of ``"output"`` (the released prediction on
+        the target), ``"label-only"``, ``"black-box"`` (score queries), ``"white-box"``; the
+        headline and the gate take the worst case over them.
     n_seeds : int, default=1
         How many random draws of the auxiliary records to average (the number of seeds, not
         a seed value). With one seed the intervals are that draw's Wilson and Newcombe
@@ -291,17 +290,23 @@ def audit(model, data=None, *, sensitive: str, target: str, members=None, nonmem
               **({"auxiliary": aux_given} if aux_given is not None else {})}
     values = check_records(frames, adapter.features, sensitive, target, adapter.kind,
                            adapter.classes)
-    names = available_attacks(adapter) if attacks == "auto" else list(attacks)
-    bad = [a for a in names if a not in available_attacks(adapter)]
-    if bad:
-        raise ValueError(f"attacks {bad} do not apply to this model; choose from "
-                         f"{available_attacks(adapter)}")
+    from midlib.attacks.tabular import ACCESS_LEVELS
+
+    if access != "all":
+        access = [access] if isinstance(access, str) else list(access)
+        bad = [a for a in access if a not in ACCESS_LEVELS]
+        if bad or not access:
+            raise ValueError(f"access must be 'all' or some of {list(ACCESS_LEVELS)}, got {bad}")
     notes = []
+    if adapter.features and sensitive not in adapter.features:
+        notes.append(f"the model does not read the sensitive column {sensitive!r}: its output is "
+                     "a function of columns the adversary already knows, so no attack that knows "
+                     "them can gain from it (the advantage is 0 by construction)")
     if non is None and aux_given is None:
         notes.append("no non-members: the distributional game is not played and the auxiliary "
                      "records are drawn from the members")
     ignored = [c for c in mem.columns if c not in adapter.features and c != target]
-    per_seed, base_rows, know_rows, guesses, leak = [], [], [], {}, {}
+    per_seed, base_rows, ladders, guesses = [], [], [], {}
     from midlib.progress import progress
 
     long_run = (len(mem) + (0 if non is None else len(non))) * len(values) > LONG_RUN_QUERIES
@@ -309,79 +314,74 @@ def audit(model, data=None, *, sensitive: str, target: str, members=None, nonmem
     for seed in progress(range(first, first + n_seeds), desc="audit seeds", **quiet):
         rng = check_random_state(seed)
         if aux_given is not None:
-            aux_set, targets = aux_given, {"training-set": mem, "distributional": non}
+            aux_set, mem_t, non_t = aux_given, mem, non
         elif non is not None:
             idx = rng.permutation(len(non))
             cut = max(1, int(round(aux_fraction * len(non))))
-            aux_set = non.iloc[idx[:cut]]
-            targets = {"training-set": mem, "distributional": non.iloc[idx[cut:]]}
+            aux_set, mem_t, non_t = non.iloc[idx[:cut]], mem, non.iloc[idx[cut:]]
         else:
             idx = rng.permutation(len(mem))
             cut = max(1, int(round(aux_fraction * len(mem))))
-            aux_set, targets = mem.iloc[idx[:cut]], {"training-set": mem.iloc[idx[cut:]]}
-        targets = {g: f.reset_index(drop=True) for g, f in targets.items()
-                   if f is not None and len(f)}
-        know = fit_aux(adapter, aux_set.reset_index(drop=True), sensitive, target, values, seed)
-        allt = pd.concat(list(targets.values()), ignore_index=True)
-        q = query(adapter, allt, sensitive, values)
-        truth = pd.Index(values).get_indexer(allt[sensitive].to_numpy())
-        att = {a: attack_guesses(a, q, know, adapter, allt, target, seed) for a in names}
-        base = {b: baseline_guesses(b, know, allt) for b in BASELINES}
-        start_row = 0
-        for game, frame in targets.items():
-            sl = slice(start_row, start_row + len(frame))
-            start_row += len(frame)
-            t = truth[sl]
-            hits = {a: g[sl] == t for a, g in att.items()}
-            bhits = {b: g[sl] == t for b, g in base.items()}
-            rows = score_game(hits, bhits, confidence)
-            rows.insert(0, "game", game)
-            rows.insert(0, "seed", seed)
-            per_seed.append(rows)
-            know_rows.append(knowledge_table(hits, bhits, confidence).assign(seed=seed,
-                                                                              game=game))
-            for b, h in bhits.items():
-                lo, hi = wilson_interval(int(h.sum()), len(h), confidence)
-                base_rows.append(dict(seed=seed, game=game, baseline=b, knowledge=BASELINES[b][1],
-                                      n=len(h), success=h.mean(), success_lo=lo, success_hi=hi))
-            for a, g in att.items():
-                prev = guesses.get((game, a), ([], []))
-                guesses[(game, a)] = (prev[0] + [t], prev[1] + [g[sl]])
-            if seed == first:
-                out = q.pred[sl][np.arange(len(t)), t]
-                leak[game] = plugin_leakage(t, out, frame[target].to_numpy(),
-                                            adapter.kind == "regression")
+            aux_set, mem_t, non_t = mem.iloc[idx[:cut]], mem.iloc[idx[cut:]], None
+        game = play_batched(adapter, members=mem_t.reset_index(drop=True),
+                            nonmembers=None if non_t is None else non_t.reset_index(drop=True),
+                            aux=aux_set.reset_index(drop=True), sensitive=sensitive,
+                            target=target, values=values, attacks=attacks, access=access,
+                            confidence=confidence, random_state=seed)
+        per_seed.append(game.results.assign(seed=seed))
+        base_rows.append(game.baselines.assign(seed=seed))
+        ladders.append(game.ladder.assign(seed=seed))
+        for key, (t, g) in game.guesses.items():
+            prev = guesses.get(key, ([], []))
+            guesses[key] = (prev[0] + [t], prev[1] + [g])
+        notes += [n for n in game.notes if n not in notes]
     per_seed = pd.concat(per_seed, ignore_index=True)
-    results = summarize_seeds(per_seed, ["game", "attack"], confidence)
-    baselines = summarize_seeds(pd.DataFrame(base_rows), ["game", "baseline"], confidence)
-    by_knowledge = summarize_seeds(pd.concat(know_rows, ignore_index=True),
-                                   ["game", "attack", "knowledge"], confidence)
-    by_knowledge = by_knowledge[["game"] + [c for c in by_knowledge if c != "game"]]
+    results = summarize_seeds(per_seed, ["game", "attack", "knowledge"], confidence)
+    baselines = summarize_seeds(pd.concat(base_rows, ignore_index=True), ["game", "baseline"],
+                                confidence)
+    ladder = summarize_seeds(pd.concat(ladders, ignore_index=True), ["game", "rung"], confidence)
+    best = select_best(results)
     per_value = pd.concat([per_value_table(np.concatenate(t), np.concatenate(g), values)
-                           .assign(game=game, attack=a)
-                           for (game, a), (t, g) in guesses.items()], ignore_index=True)
-    per_value = per_value[["game", "attack", "value", "support", "guessed", "precision", "recall"]]
-    gap = _gap(results)
-    train = results[results["game"] == "training-set"]
-    best = train.loc[train["advantage"].idxmax()]
-    headline = {k: best[k] for k in ("attack", "game", "success", "baseline", "baseline_name",
-                                     "advantage", "advantage_lo", "advantage_hi",
-                                     "prior_advantage", "prior_advantage_lo",
-                                     "prior_advantage_hi")}
-    headline["label"] = ATTACKS[best["attack"]][0]
-    for game, d in leak.items():
-        d["measured_advantage"] = float(results.loc[results["game"] == game, "advantage"].max())
+                           .assign(game=game, attack=a, knowledge=lv)
+                           for (game, a, lv), (t, g) in guesses.items()], ignore_index=True)
+    per_value = per_value[["game", "attack", "knowledge", "value", "support", "guessed",
+                           "precision", "recall"]]
+    gap = _gap(results[results["knowledge"] == "aux+label"])
+    headline = _headline(best)
+    leak = {}
+    for g, d in ladder[ladder["rung"] == "ceiling (output)"].set_index("game").iterrows():
+        out = best[(best["game"] == g) & (best["access"] == "output")
+                   & (best["knowledge"] == "aux+label")]
+        leak[g] = {"cmi_nats": float(d["information"]), "bound": float(np.sqrt(max(
+            d["information"], 0) / 2)), "measured_advantage": float(out["advantage"].max())
+            if len(out) else float("nan")}
     info = dict(model=type(model).__name__, kind=adapter.kind, sensitive=sensitive,
                 target=target, values=[str(v) for v in values], features=adapter.features,
                 ignored_columns=ignored, n_members=len(mem),
                 n_nonmembers=0 if non is None else len(non),
                 n_aux=len(aux_set), n_seeds=n_seeds, seeds=list(range(first, first + n_seeds)),
-                confidence=confidence, attacks=names, notes=notes,
+                confidence=confidence, attacks=sorted(set(results["attack"])),
+                access=sorted(set(results["access"])), notes=notes,
+                selection="each attack's weight and the best attack of each access level are "
+                          "chosen on a held-out half of the auxiliary records, never on the "
+                          "targets; the headline is the worst case over the access levels",
                 seconds=round(time.perf_counter() - start, 3))
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)
     return AuditReport(results, baselines, per_value, leak, gap, headline, info, per_seed,
-                       by_knowledge)
+                       best, ladder)
+
+
+def _headline(best: pd.DataFrame) -> dict:
+    """The worst case over the access levels: the largest advantage, among the attacks chosen
+    on held-out auxiliary records, in the training-set game at full knowledge."""
+    rows = best[(best["game"] == "training-set") & (best["knowledge"] == "aux+label")]
+    top = rows.loc[rows["advantage"].idxmax()]
+    out = {k: top[k] for k in ("attack", "label", "access", "game", "success", "baseline",
+                               "baseline_name", "advantage", "advantage_lo", "advantage_hi",
+                               "prior_advantage", "prior_advantage_lo", "prior_advantage_hi")}
+    out["n"] = int(top["n"])
+    return out
 
 
 def _gap(results: pd.DataFrame) -> pd.DataFrame:
@@ -394,7 +394,7 @@ def _gap(results: pd.DataFrame) -> pd.DataFrame:
         diff, lo, hi = unpaired_difference_interval(m["success"], m["success_lo"],
                                                     m["success_hi"], d["success"],
                                                     d["success_lo"], d["success_hi"])
-        rows.append(dict(attack=a, members=m["success"], nonmembers=d["success"], gap=diff,
-                         gap_lo=lo, gap_hi=hi))
-    return pd.DataFrame(rows, columns=["attack", "members", "nonmembers", "gap", "gap_lo",
-                                       "gap_hi"])
+        rows.append(dict(attack=a, label=m["label"], members=m["success"],
+                         nonmembers=d["success"], gap=diff, gap_lo=lo, gap_hi=hi))
+    return pd.DataFrame(rows, columns=["attack", "label", "members", "nonmembers", "gap",
+                                       "gap_lo", "gap_hi"])

@@ -9,7 +9,7 @@ import io
 import numpy as np
 import pandas as pd
 
-from midlib.auditing.attacks import ATTACKS, BASELINES
+from midlib.game import BASELINES
 
 __all__ = ["audit_text", "audit_html", "figure_png", "page"]
 
@@ -22,11 +22,11 @@ def _pct(x, lo, hi):
     return f"{x:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
-def _results_table(report) -> pd.DataFrame:
-    r = report.results
+def _results_table(report, rows=None) -> pd.DataFrame:
+    r = report.results if rows is None else rows
     return pd.DataFrame({
-        "game": r["game"], "attack": [ATTACKS[a][0] for a in r["attack"]],
-        "access": r["access"], "n": r["n"],
+        "game": r["game"], "attack": r["label"], "access": r["access"],
+        "knowledge": r["knowledge"], "n": r["n"],
         "success [CI]": [_pct(*v) for v in zip(r["success"], r["success_lo"], r["success_hi"])],
         "strongest baseline": [f"{b:.3f} ({n})" for b, n in zip(r["baseline"], r["baseline_name"])],
         "advantage [CI]": [_ci(*v) for v in zip(r["advantage"], r["advantage_lo"],
@@ -43,20 +43,37 @@ def _baseline_table(report) -> pd.DataFrame:
                                                                   b["success_hi"])]})
 
 
+def _ladder_table(report) -> pd.DataFrame:
+    d = report.ladder
+    return pd.DataFrame({"game": d["game"], "rung": d["rung"],
+                         "success [CI]": [_pct(*v) for v in zip(d["success"], d["success_lo"],
+                                                                  d["success_hi"])],
+                         "what it is": d["note"]})
+
+
 def _headline_line(report) -> str:
     h = report.headline
     return (f"HEADLINE advantage {_ci(h['advantage'], h['advantage_lo'], h['advantage_hi'])} "
-            f"of {h['label']} over the strongest no-model baseline with the same knowledge "
+            f"of {h['label']} (access {h['access']}; the worst case over the access levels) "
+            f"over the strongest no-model baseline with the same knowledge "
             f"({BASELINES[h['baseline_name']][0]}), {h['game']} game; over the prior guess only: "
             f"{_ci(h['prior_advantage'], h['prior_advantage_lo'], h['prior_advantage_hi'])}")
+
+
+def _gate_line(report) -> str | None:
+    budget = report.info.get("budget")
+    if budget is None:
+        return None
+    g = report.gate(budget)
+    return f"GATE {g['decision']} at budget {budget}: {g['reason']}"
 
 
 def _leak_lines(report) -> list[str]:
     out = []
     for game, d in report.leakage.items():
-        out.append(f"{game}: plug-in I(sensitive; output | label) = {d['cmi_nats']:.4f} nats, "
-                   f"bound sqrt(I/2) = {d['bound']:.3f}; measured advantage "
-                   f"{d['measured_advantage']:+.3f}")
+        out.append(f"{game}: plug-in I(sensitive; output | other columns, label) = "
+                   f"{d['cmi_nats']:.4f} nats, bound sqrt(I/2) = {d['bound']:.3f} on the output "
+                   f"observer's advantage; measured {d['measured_advantage']:+.3f}")
     return out
 
 
@@ -84,22 +101,33 @@ def audit_text(report) -> str:
              f"({len(i['values'])} values), target {i['target']!r}",
              f"records: {i['n_members']} members, {i['n_nonmembers']} non-members, {i['n_aux']} "
              f"auxiliary; {i['n_seeds']} seed(s); {conf}% intervals; {i['seconds']:.1f} s",
-             "", _headline_line(report), "", _results_table(report).to_string(index=False), "",
-             "no-model baselines:", _baseline_table(report).to_string(index=False), "",
-             "leakage (the bound holds for an adversary who sees the output on the true record):"]
+             "", _headline_line(report)]
+    if _gate_line(report):
+        lines += [_gate_line(report)]
+    lines += ["", "the ladder (prior <= imputation <= best attack <= Bayes value <= ceiling):",
+              _ladder_table(report).to_string(index=False), "",
+              "the attack chosen at each access level and knowledge (on held-out auxiliary "
+              "records):", _results_table(report, report.best).to_string(index=False), "",
+              "every attack:", _results_table(report).to_string(index=False), "",
+              "no-model baselines:", _baseline_table(report).to_string(index=False), "",
+              "leakage (the bound holds for an adversary who sees the output on the true record):"]
     lines += ["  " + s for s in _leak_lines(report)]
     if len(report.gap):
         lines += ["", "members minus non-members (success):"]
-        lines += [f"  {ATTACKS[r.attack][0]}: {_ci(r.gap, r.gap_lo, r.gap_hi)}"
+        lines += [f"  {r.label}: {_ci(r.gap, r.gap_lo, r.gap_hi)}"
                   for r in report.gap.itertuples()]
-    pv = report.per_value
-    pv = pv[(pv["attack"] == report.headline["attack"])]
-    lines += ["", f"per sensitive value ({ATTACKS[report.headline['attack']][0]}):",
-              pv.drop(columns="attack").round(3).to_string(index=False)]
+    pv = _headline_values(report)
+    lines += ["", f"per sensitive value ({report.headline['label']}):",
+              pv.drop(columns=["attack", "knowledge"]).round(3).to_string(index=False)]
     if i["ignored_columns"]:
         lines += ["", f"columns the model does not read (ignored): {i['ignored_columns']}"]
     lines += [f"note: {n}" for n in i["notes"]]
     return "\n".join(lines)
+
+
+def _headline_values(report) -> pd.DataFrame:
+    pv = report.per_value
+    return pv[(pv["attack"] == report.headline["attack"]) & (pv["knowledge"] == "aux+label")]
 
 
 def figure_png(fig) -> str:
@@ -140,43 +168,38 @@ def _figures(report) -> list[tuple[str, str]]:
 
     sns.set_theme(style="whitegrid")
     out = []
-    # advantage by knowledge level: over the strongest baseline knowing prior, aux, aux+label
-    bk = report.by_knowledge
-    games = list(dict.fromkeys(bk["game"]))
+    # the ladder, per game
+    lad = report.ladder
+    games = list(dict.fromkeys(lad["game"]))
     fig, axes = plt.subplots(1, len(games), figsize=(5.5 * len(games), 4), squeeze=False,
                              sharey=True)
-    levels = ["prior", "aux", "aux+label"]
-    attacks = list(dict.fromkeys(bk["attack"]))
-    width = 0.8 / len(attacks)
     for ax, game in zip(axes[0], games):
-        for i, a in enumerate(attacks):
-            d = bk[(bk["game"] == game) & (bk["attack"] == a)].set_index("knowledge").loc[levels]
-            ax.bar(np.arange(3) + (i - (len(attacks) - 1) / 2) * width, d["advantage"], width,
-                   yerr=[d["advantage"] - d["advantage_lo"], d["advantage_hi"] - d["advantage"]],
-                   capsize=2, label=ATTACKS[a][0])
-        ax.axhline(0, color="black", lw=0.8)
-        ax.set_xticks(range(3), ["prior only", "+ other columns", "+ label"])
-        ax.set_xlabel("what the no-model baseline knows")
+        d = lad[lad["game"] == game]
+        x = np.arange(len(d))
+        ax.bar(x, d["success"], yerr=[d["success"] - d["success_lo"],
+                                      d["success_hi"] - d["success"]], capsize=3,
+               color=["#999999", "#666666"] + ["#c0392b"] * (len(d) - 2))
+        ax.set_xticks(x, d["rung"], rotation=30, ha="right")
+        ax.set_ylim(0, 1)
         ax.set_title(f"{game} game")
-    axes[0][0].set_ylabel("advantage over that baseline (95% CI)")
-    axes[0][-1].legend(fontsize=8)
-    fig.suptitle("Advantage by knowledge level")
-    out.append(("Advantage by knowledge level", figure_png(fig)))
+    axes[0][0].set_ylabel("success (95% CI)")
+    fig.suptitle("The ladder: prior, imputation, best attack, Bayes value, ceiling")
+    out.append(("The ladder", figure_png(fig)))
     # recall by sensitive value, headline attack
-    pv = report.per_value[report.per_value["attack"] == report.headline["attack"]]
+    pv = _headline_values(report)
     fig, ax = plt.subplots(figsize=(8, 3.5))
     sns.barplot(data=pv.assign(value=pv["value"].astype(str)), x="value", y="recall", hue="game",
                 ax=ax)
     ax.set_ylim(0, 1)
-    ax.set_title(f"Recall by sensitive value: {ATTACKS[report.headline['attack']][0]}")
+    ax.set_title(f"Recall by sensitive value: {report.headline['label']}")
     out.append(("By sensitive value", figure_png(fig)))
     # the bound beside the measurement
     games = list(report.leakage)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     x = np.arange(len(games))
-    best = [report.results[report.results["game"] == g].sort_values("advantage").iloc[-1]
-            for g in games]
-    ax.bar(x - 0.2, [b["advantage"] for b in best], 0.4, label="measured advantage (best attack)",
+    best = [report.best[(report.best["game"] == g) & (report.best["access"] == "output")
+                        & (report.best["knowledge"] == "aux+label")].iloc[0] for g in games]
+    ax.bar(x - 0.2, [b["advantage"] for b in best], 0.4, label="measured advantage (output observer)",
            yerr=[[b["advantage"] - b["advantage_lo"] for b in best],
                  [b["advantage_hi"] - b["advantage"] for b in best]], color="#c0392b")
     ax.bar(x + 0.2, [report.leakage[g]["bound"] for g in games], 0.4,
@@ -242,9 +265,15 @@ def audit_html(report) -> str:
              f"target <b>{esc(i['target'])}</b> ({esc(i['kind'])}); {i['n_members']} members, "
              f"{i['n_nonmembers']} non-members, {i['n_aux']} auxiliary records; "
              f"{i['n_seeds']} seed(s).</p>",
-             f"<p class='headline' id='headline'>{esc(_headline_line(report))}</p>",
-             "<h2>Attacks</h2>", _results_table(report).to_html(index=False, border=0,
-                                                                table_id="results"),
+             f"<p class='headline' id='headline'>{esc(_headline_line(report))}</p>"]
+    if _gate_line(report):
+        parts.append(f"<p class='headline' id='gate'>{esc(_gate_line(report))}</p>")
+    parts += ["<h2>The ladder</h2>", _ladder_table(report).to_html(index=False, border=0,
+                                                                   table_id="ladder"),
+             "<h2>The attack chosen at each access level</h2>",
+             _results_table(report, report.best).to_html(index=False, border=0, table_id="best"),
+             "<h2>Every attack</h2>", _results_table(report).to_html(index=False, border=0,
+                                                                     table_id="results"),
              "<h2>No-model baselines</h2>", _baseline_table(report).to_html(index=False, border=0),
              "<h2>Leakage</h2><ul>" + "".join(f"<li>{esc(s)}</li>" for s in _leak_lines(report))
              + "</ul>"]

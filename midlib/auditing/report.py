@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from midlib.auditing.attacks import ATTACKS, BASELINES
-from midlib.leakage import conditional_mutual_information, pinsker_bound
-from midlib.stats import paired_difference_interval, summarize, wilson_interval
+from midlib.stats import summarize
 
-__all__ = ["AuditReport", "score_game", "knowledge_table", "summarize_seeds", "per_value_table", "plugin_leakage",
-           "unpaired_difference_interval", "SCHEMA"]
+__all__ = ["AuditReport", "summarize_seeds", "per_value_table", "unpaired_difference_interval",
+           "SCHEMA", "GATE_EXIT"]
 
 #: The ``schema`` key of :meth:`AuditReport.to_dict`; it changes when the keys change.
-SCHEMA = "midlib.audit/1"
+SCHEMA = "midlib.audit/2"
+#: The command line's exit status for each gate decision.
+GATE_EXIT = {"PASS": 0, "FAIL": 3, "INCONCLUSIVE": 4}
 
 
 def unpaired_difference_interval(p1, lo1, hi1, p2, lo2, hi2) -> tuple[float, float, float]:
@@ -44,97 +44,6 @@ def unpaired_difference_interval(p1, lo1, hi1, p2, lo2, hi2) -> tuple[float, flo
     lo = d - math.sqrt((p1 - lo1) ** 2 + (hi2 - p2) ** 2)
     hi = d + math.sqrt((hi1 - p1) ** 2 + (p2 - lo2) ** 2)
     return float(d), float(max(lo, -1.0)), float(min(hi, 1.0))
-
-
-def score_game(hits: dict, base_hits: dict, confidence: float = 0.95) -> pd.DataFrame:
-    """One row per attack: success, the strongest same-knowledge baseline, the advantage.
-
-    Parameters
-    ----------
-    hits : dict of str to ndarray of bool
-        Per attack (keys of :data:`~midlib.auditing.attacks.ATTACKS`): whether each target's
-        guess is right.
-    base_hits : dict of str to ndarray of bool
-        The same for the no-model baselines (keys of
-        :data:`~midlib.auditing.attacks.BASELINES`).
-    confidence : float, default=0.95
-        Confidence level of the Wilson and Newcombe intervals.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``attack, knowledge, access, n, success, success_lo, success_hi, baseline,
-        baseline_name, advantage, advantage_lo, advantage_hi, prior_baseline,
-        prior_advantage, prior_advantage_lo, prior_advantage_hi``.
-
-    Examples
-    --------
-    >>> hits = {"map": np.array([1, 1, 1, 0], bool)}
-    >>> base = {"prior": np.array([1, 0, 0, 0], bool), "aux": np.array([1, 1, 0, 0], bool)}
-    >>> row = score_game(hits, base).iloc[0]
-    >>> row["baseline_name"], row["advantage"], row["prior_advantage"]
-    ('aux', np.float64(0.25), np.float64(0.5))
-    """
-    rank = {"prior": 0, "aux": 1, "aux+label": 2}
-    rows = []
-    for name, h in hits.items():
-        _, knowledge, access = ATTACKS[name]
-        allowed = {b: v for b, v in base_hits.items() if rank[BASELINES[b][1]] <= rank[knowledge]}
-        best = max(allowed, key=lambda b: allowed[b].mean())
-        n = len(h)
-        lo, hi = wilson_interval(int(h.sum()), n, confidence)
-        adv, alo, ahi = paired_difference_interval(h, allowed[best], confidence)
-        padv, plo, phi = paired_difference_interval(h, base_hits["prior"], confidence)
-        rows.append(dict(attack=name, knowledge=knowledge, access=access, n=n,
-                         success=h.mean(), success_lo=lo, success_hi=hi,
-                         baseline=allowed[best].mean(), baseline_name=best,
-                         advantage=adv, advantage_lo=alo, advantage_hi=ahi,
-                         prior_baseline=base_hits["prior"].mean(), prior_advantage=padv,
-                         prior_advantage_lo=plo, prior_advantage_hi=phi))
-    return pd.DataFrame(rows)
-
-
-def knowledge_table(hits: dict, base_hits: dict, confidence: float = 0.95) -> pd.DataFrame:
-    """Each attack's advantage over the strongest no-model baseline at each knowledge level.
-
-    The baseline at level ``"aux"`` is the better of the prior and the imputation from the
-    other columns; at ``"aux+label"`` the best of all three. The advantage shrinks as the
-    baseline knows more; the attacks themselves know ``"aux+label"``.
-
-    Parameters
-    ----------
-    hits : dict of str to ndarray of bool
-        Per attack: whether each target's guess is right.
-    base_hits : dict of str to ndarray of bool
-        The same for the no-model baselines ``"prior"``, ``"aux"``, ``"aux+label"``.
-    confidence : float, default=0.95
-        Confidence level of Newcombe's paired intervals.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``attack, knowledge, baseline_name, baseline, advantage, advantage_lo,
-        advantage_hi``.
-
-    Examples
-    --------
-    >>> hits = {"map": np.array([1, 1, 1, 0], bool)}
-    >>> base = {"prior": np.array([1, 0, 0, 0], bool), "aux": np.array([1, 1, 0, 0], bool),
-    ...         "aux+label": np.array([1, 1, 0, 0], bool)}
-    >>> knowledge_table(hits, base)["advantage"].tolist()
-    [0.5, 0.25, 0.25]
-    """
-    levels = ["prior", "aux", "aux+label"]
-    rows = []
-    for name, h in hits.items():
-        for i, level in enumerate(levels):
-            allowed = {b: base_hits[b] for b in levels[:i + 1] if b in base_hits}
-            best = max(allowed, key=lambda b: allowed[b].mean())
-            adv, lo, hi = paired_difference_interval(h, allowed[best], confidence)
-            rows.append(dict(attack=name, knowledge=level, baseline_name=best,
-                             baseline=allowed[best].mean(), advantage=adv, advantage_lo=lo,
-                             advantage_hi=hi))
-    return pd.DataFrame(rows)
 
 
 def summarize_seeds(per_seed: pd.DataFrame, by, confidence: float = 0.95) -> pd.DataFrame:
@@ -221,54 +130,6 @@ def per_value_table(truth, guess, values) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plugin_leakage(secret, output, label, regression: bool, bins: int = 10) -> dict:
-    """Plug-in I(X_s; Yhat | A) with A the label, and its bound sqrt(I / 2) on an advantage.
-
-    Regression outputs and labels are cut into ``bins`` quantile bins. The plug-in estimate
-    is biased upwards on small samples; the bound holds for an adversary who sees the model's
-    output on the true record and the label (Pinsker), and is shown beside the measured
-    advantage of the query attacks for reference.
-
-    Parameters
-    ----------
-    secret : array-like of shape (n,)
-        The sensitive values.
-    output : array-like of shape (n,)
-        The model's output on the true records.
-    label : array-like of shape (n,)
-        The true labels.
-    regression : bool
-        Whether outputs and labels are continuous (then binned).
-    bins : int, default=10
-        Quantile bins for continuous values.
-
-    Returns
-    -------
-    dict
-        ``cmi_nats`` and ``bound`` (floats), ``bins`` (int or None).
-
-    Examples
-    --------
-    >>> out = plugin_leakage([0, 1, 0, 1], [0, 1, 0, 1], [0, 0, 0, 0], regression=False)
-    >>> round(out["cmi_nats"], 4), round(out["bound"], 3)
-    (0.6931, 0.589)
-    """
-    def codes(x):
-        x = np.asarray(x)
-        if regression:
-            x = pd.qcut(pd.Series(x, dtype=float).rank(method="first"), bins, labels=False,
-                        duplicates="drop").to_numpy()
-        return pd.factorize(pd.Series(x).astype(str))[0]
-
-    s = pd.factorize(pd.Series(np.asarray(secret)).astype(str))[0]
-    o, a = codes(output), codes(label)
-    joint = np.zeros((s.max() + 1, a.max() + 1, o.max() + 1))
-    np.add.at(joint, (s, a, o), 1.0)
-    cmi = float(conditional_mutual_information(joint / joint.sum()))
-    return {"cmi_nats": cmi, "bound": float(pinsker_bound(cmi)),
-            "bins": bins if regression else None}
-
-
 def _clean(x):
     if isinstance(x, dict):
         return {str(k): _clean(v) for k, v in x.items()}
@@ -291,38 +152,42 @@ def _records(df):
 
 @dataclass
 class AuditReport:
-    """What :func:`midlib.audit` measured: attacks, baselines, leakage and the headline.
+    """What :func:`midlib.audit` measured: attacks, baselines, the ladder and the headline.
 
     Parameters
     ----------
     results : pandas.DataFrame
-        One row per game and attack (see :func:`score_game`), plus ``game`` and ``seeds``.
+        One row per game, attack and knowledge (see :class:`midlib.game.GameResult`), plus
+        ``seeds``.
     baselines : pandas.DataFrame
         One row per game and no-model baseline: ``success`` with its Wilson interval.
     per_value : pandas.DataFrame
-        Per game, attack and sensitive value: support, precision, recall (pooled over seeds).
+        Per game, attack, knowledge and sensitive value: support, precision, recall.
     leakage : dict
-        Per game: the plug-in I(X_s; Yhat | label) (``cmi_nats``) and ``bound`` sqrt(I / 2).
+        Per game: the plug-in I(sensitive; output | other columns, label) (``cmi_nats``), its
+        bound sqrt(I / 2) on the output observer's advantage, and that advantage.
     gap : pandas.DataFrame
         Per attack: training-set minus distributional success, with Newcombe's interval.
     headline : dict
-        The largest advantage of an attack over the strongest no-model baseline with the same
-        knowledge, in the training-set game: ``attack, game, advantage, advantage_lo,
-        advantage_hi, baseline_name, prior_advantage``.
+        The worst case over the access levels: the largest advantage, in the training-set
+        game, of the attack chosen on held-out auxiliary records at each access level, over
+        the strongest no-model baseline with the same knowledge.
     info : dict
-        The model, task, columns, record counts, seeds, confidence, warnings, seconds.
+        The model, task, columns, record counts, seeds, confidence, notes, seconds.
     per_seed : pandas.DataFrame, default=None
         The rows of ``results`` for each seed.
-    by_knowledge : pandas.DataFrame, default=None
-        Per game and attack, the advantage over the strongest baseline at each knowledge level
-        (see :func:`knowledge_table`).
+    best : pandas.DataFrame, default=None
+        Per game, access and knowledge: the attack chosen on held-out auxiliary records.
+    ladder : pandas.DataFrame, default=None
+        Per game: prior <= imputation <= best attack <= plug-in Bayes value <= ceiling.
 
     Examples
     --------
     >>> report = AuditReport(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), {}, pd.DataFrame(),
-    ...                      {"advantage_hi": 0.02}, {})
-    >>> report.exceeds(0.05)
-    False
+    ...                      {"advantage": 0.0, "advantage_lo": -0.01, "advantage_hi": 0.02,
+    ...                       "n": 1000}, {})
+    >>> report.gate(0.05)["decision"]
+    'PASS'
     """
 
     results: pd.DataFrame
@@ -333,28 +198,80 @@ class AuditReport:
     headline: dict
     info: dict
     per_seed: pd.DataFrame | None = field(default=None, repr=False)
-    by_knowledge: pd.DataFrame | None = field(default=None, repr=False)
+    best: pd.DataFrame | None = field(default=None, repr=False)
+    ladder: pd.DataFrame | None = field(default=None, repr=False)
 
-    def exceeds(self, budget: float) -> bool:
-        """Whether the headline advantage's upper confidence limit is above ``budget``.
+    def gate(self, budget: float) -> dict:
+        """Decide whether the headline advantage is within ``budget``: PASS, FAIL or INCONCLUSIVE.
+
+        PASS when the whole interval lies at or below the budget, FAIL when it lies above,
+        INCONCLUSIVE when it straddles the budget; then ``records_needed`` is about how many
+        members would narrow the interval enough to decide (the half-width shrinks as
+        1/sqrt(n)).
 
         Parameters
         ----------
         budget : float
-            The largest acceptable advantage.
+            The largest acceptable advantage, in [0, 1].
 
         Returns
         -------
-        bool
-            True if the upper limit exceeds the budget (a CI gate fails).
+        dict
+            ``decision, budget, advantage, advantage_lo, advantage_hi, reason,
+            records_needed`` (None unless INCONCLUSIVE), ``exit_status`` (0, 3 or 4).
+
+        Raises
+        ------
+        ValueError
+            ``budget`` is not a number in [0, 1].
 
         Examples
         --------
-        >>> r = AuditReport(*[pd.DataFrame()] * 3, {}, pd.DataFrame(), {"advantage_hi": 0.1}, {})
+        >>> r = AuditReport(*[pd.DataFrame()] * 3, {}, pd.DataFrame(), {"advantage": 0.05,
+        ...     "advantage_lo": 0.02, "advantage_hi": 0.08, "n": 1000}, {})
+        >>> g = r.gate(0.05)
+        >>> g["decision"], g["exit_status"], g["records_needed"] is None
+        ('INCONCLUSIVE', 4, True)
+        >>> r.gate(0.01)["decision"], r.gate(0.1)["decision"]
+        ('FAIL', 'PASS')
+        """
+        if isinstance(budget, bool) or not isinstance(budget, (int, float, np.floating)) \
+                or not np.isfinite(budget) or not 0 <= budget <= 1:
+            raise ValueError(f"the budget is an advantage, a number in [0, 1]; got {budget!r}")
+        h = self.headline
+        adv, lo, hi = (float(h.get(k, 0.0)) for k in ("advantage", "advantage_lo", "advantage_hi"))
+        need = None
+        if hi <= budget:
+            decision = "PASS"
+            reason = (f"the upper limit {hi:+.3f} of the advantage is within the budget {budget}")
+            if any("does not read the sensitive column" in n for n in self.info.get("notes", [])):
+                reason += "; the model does not read the sensitive column"
+        elif lo > budget:
+            decision, reason = "FAIL", f"the lower limit {lo:+.3f} is above the budget {budget}"
+        else:
+            decision = "INCONCLUSIVE"
+            reason = (f"the interval [{lo:+.3f}, {hi:+.3f}] straddles the budget {budget}")
+            half, gap = (hi - lo) / 2, abs(adv - budget)
+            if gap > 1e-9 and h.get("n"):
+                need = int(np.ceil(int(h["n"]) * (half / gap) ** 2))
+                reason += f": about {need} member records would decide it"
+            else:
+                reason += ": the estimate sits on the budget; no sample size decides it"
+        return dict(decision=decision, budget=float(budget), advantage=adv, advantage_lo=lo,
+                    advantage_hi=hi, reason=reason, records_needed=need,
+                    exit_status=GATE_EXIT[decision])
+
+    def exceeds(self, budget: float) -> bool:
+        """Whether the gate at ``budget`` does not pass (FAIL or INCONCLUSIVE).
+
+        Examples
+        --------
+        >>> r = AuditReport(*[pd.DataFrame()] * 3, {}, pd.DataFrame(), {"advantage": 0.1,
+        ...     "advantage_lo": 0.08, "advantage_hi": 0.12, "n": 100}, {})
         >>> r.exceeds(0.05)
         True
         """
-        return bool(self.headline.get("advantage_hi", 0.0) > budget)
+        return self.gate(budget)["decision"] != "PASS"
 
     def to_dict(self) -> dict:
         """The report as plain JSON-ready values with stable keys (NaN becomes None).
@@ -362,18 +279,18 @@ class AuditReport:
         Returns
         -------
         dict
-            Keys ``schema, headline, results, baselines, by_knowledge, per_value, leakage,
+            Keys ``schema, headline, ladder, best, results, baselines, per_value, leakage,
             gap, info``.
 
         Examples
         --------
         >>> r = AuditReport(*[pd.DataFrame()] * 3, {}, pd.DataFrame(), {}, {})
         >>> sorted(r.to_dict())
-        ['baselines', 'by_knowledge', 'gap', 'headline', 'info', 'leakage', 'per_value', 'results', 'schema']
+        ['baselines', 'best', 'gap', 'headline', 'info', 'ladder', 'leakage', 'per_value', 'results', 'schema']
         """
         return {"schema": SCHEMA, "headline": _clean(self.headline),
+                "ladder": _records(self.ladder), "best": _records(self.best),
                 "results": _records(self.results), "baselines": _records(self.baselines),
-                "by_knowledge": _records(self.by_knowledge),
                 "per_value": _records(self.per_value), "leakage": _clean(self.leakage),
                 "gap": _records(self.gap), "info": _clean(self.info)}
 
@@ -394,7 +311,7 @@ class AuditReport:
         --------
         >>> r = AuditReport(*[pd.DataFrame()] * 3, {}, pd.DataFrame(), {}, {})
         >>> json.loads(r.to_json())["schema"]
-        'midlib.audit/1'
+        'midlib.audit/2'
         """
         return json.dumps(self.to_dict(), indent=indent, default=str)
 

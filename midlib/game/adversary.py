@@ -357,18 +357,13 @@ def _guesses(task, model, adversary, frame, predict):
     return g
 
 
-def _score(task, truth, guess, base_guess, confidence):
+def _score(task, truth, guess, base_guesses: dict, knowledge, confidence):
+    from midlib.game.engine import score_hits
+
     truth = np.asarray(truth, dtype=object)
     hit = guess == truth
-    base_hit = base_guess == truth
-    n = len(truth)
-    lo, hi = wilson_interval(int(hit.sum()), n, confidence)
-    blo, bhi = wilson_interval(int(base_hit.sum()), n, confidence)
-    adv, alo, ahi = paired_difference_interval(hit, base_hit, confidence)
-    row = dict(n=n, success=hit.mean(), success_lo=lo, success_hi=hi,
-               baseline=base_hit.mean(), baseline_lo=blo, baseline_hi=bhi,
-               advantage=adv, advantage_lo=alo, advantage_hi=ahi,
-               precision=np.nan, recall=np.nan, f1=np.nan)
+    row = score_hits(hit, {b: g == truth for b, g in base_guesses.items()}, knowledge, confidence)
+    row.update(precision=np.nan, recall=np.nan, f1=np.nan)
     values = task.sensitive_values
     if len(values) == 2:
         from sklearn.metrics import precision_recall_fscore_support
@@ -378,6 +373,23 @@ def _score(task, truth, guess, base_guess, confidence):
                                                      zero_division=0)
         row.update(precision=float(p), recall=float(r), f1=float(f))
     return row
+
+
+def _baselines(adversary, baseline):
+    """The no-model adversaries the advantage is measured against: the given one, or every
+    one whose knowledge the adversary has (the prior, the imputation from the other
+    attributes, and from the label too); the strongest on the targets is the baseline."""
+    if baseline is not None:
+        if not isinstance(baseline, Adversary):
+            raise TypeError(f"baseline must be a midlib.game.Adversary, got {type(baseline).__name__}")
+        return {"given": baseline}
+    from midlib.attacks.baselines import AuxiliaryAdversary
+
+    out = {"prior": PriorAdversary()}
+    rank = KNOWLEDGE.index(adversary.knowledge)
+    for level in KNOWLEDGE[1:rank + 1]:
+        out[level] = AuxiliaryAdversary(level)
+    return out
 
 
 def play(task: TabularTask, model, adversary: Adversary, *, members: pd.DataFrame,
@@ -458,19 +470,27 @@ def play(task: TabularTask, model, adversary: Adversary, *, members: pd.DataFram
         raise TypeError(f"adversary must be a midlib.game.Adversary, got {type(adversary).__name__}")
     members = task.check_frame(members, "members")
     nonmembers = task.check_frame(nonmembers, "nonmembers")
-    aux = members if aux is None else task.check_frame(aux, "aux")
-    baseline = PriorAdversary() if baseline is None else baseline
-    if not isinstance(baseline, Adversary):
-        raise TypeError(f"baseline must be a midlib.game.Adversary, got {type(baseline).__name__}")
+    if aux is None:  # the adversary's records: half of the held-out ones, never its targets
+        if len(nonmembers) < 2:
+            raise ValueError("give aux= records, or at least two non-members to draw them from")
+        pick = np.random.default_rng(0).permutation(len(nonmembers)) < len(nonmembers) // 2
+        aux, nonmembers = nonmembers[pick], nonmembers[~pick]
+    else:
+        aux = task.check_frame(aux, "aux")
+    baselines = _baselines(adversary, baseline)
     adversary.fit(task, aux)
-    baseline.fit(task, aux)
+    for b in baselines.values():
+        b.fit(task, aux)
     rows = []
     for game, frame in zip(GAMES, (members, nonmembers)):
         g = _guesses(task, model, adversary, frame, predict)
-        b = _guesses(task, model, baseline, frame, predict)
+        b = {name: _guesses(task, model, adv, frame, predict) for name, adv in baselines.items()}
         row = dict(game=game, adversary=repr(adversary), knowledge=adversary.knowledge,
                    access=adversary.access)
-        row.update(_score(task, frame[task.sensitive].to_numpy(), g, b, confidence))
+        row.update(_score(task, frame[task.sensitive].to_numpy(), g, b, adversary.knowledge,
+                          confidence))
+        if baseline is not None:
+            row["baseline_name"] = repr(baseline)
         rows.append(row)
     return pd.DataFrame(rows)
 
