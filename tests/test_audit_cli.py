@@ -63,20 +63,27 @@ def test_audit_prints_a_table_writes_json_and_gates(user, capsys):
     text = capsys.readouterr().out
     assert "HEADLINE" in text and "white-box tree" in text and "imputation" in text
     report = json.loads(out.read_text())
-    assert report["schema"] == "midlib.audit/1"
+    assert report["schema"] == "midlib.audit/2"
     assert report["info"]["values"] == sorted(PARTY) and report["info"]["n_members"] > 500
-    assert {r["attack"] for r in report["results"]} == {"map", "csmia", "lomia", "whitebox_tree"}
+    attacks = {r["attack"] for r in report["results"]}
+    assert {"output", "map", "csmia", "lomia", "likelihood", "whitebox_tree", "learned"} <= attacks
+    assert [r["rung"] for r in report["ladder"]][:2] == ["prior", "imputation"]
     h = report["headline"]
     assert None not in (h["advantage"], h["advantage_lo"], h["advantage_hi"])
-    # the CI gate: exit status 3 above the budget, 0 within it
-    assert cli.main(base_args(user) + ["--fail-above", "-1"]) == 3
-    assert "above --fail-above" in capsys.readouterr().err
+    # the CI gate: 3 (FAIL) below the interval, 0 (PASS) above it, 4 (INCONCLUSIVE) inside it
+    assert cli.main(base_args(user) + ["--fail-above", "0"]) in (3, 4)
+    assert "gate" in capsys.readouterr().err
     assert cli.main(base_args(user) + ["--fail-above", "1"]) == 0
+    inside = (h["advantage_lo"] + h["advantage_hi"]) / 2
+    assert cli.main(base_args(user) + ["--fail-above", str(max(inside, 0.0))]) == 4
+    assert "would decide it" in capsys.readouterr().err
+    assert cli.main(base_args(user) + ["--fail-above", "5"]) == 1          # not an advantage
+    assert "[0, 1]" in capsys.readouterr().err
     # never overwrite silently, and JSON to stdout
     assert cli.main(base_args(user) + ["--json", str(out)]) == 1
     assert "--force" in capsys.readouterr().err
     assert cli.main(base_args(user) + ["--json", "-"]) == 0
-    assert json.loads(capsys.readouterr().out)["schema"] == "midlib.audit/1"
+    assert json.loads(capsys.readouterr().out)["schema"] == "midlib.audit/2"
 
 
 def test_train_and_holdout_files(user, capsys):
@@ -96,7 +103,7 @@ def test_html_report_renders_in_a_headless_browser(user, tmp_path):
     assert "http://" not in source and "https://" not in source     # self-contained
     dom, shot = render(page, tmp_path)
     assert "<table" in dom and "HEADLINE advantage" in dom
-    assert dom.count("data:image/png;base64,") == 3
+    assert dom.count("data:image/png;base64,") == 3 and "The ladder" in dom
     assert "white-box tree" in dom and "imputation from the other columns" in dom
     assert shot.stat().st_size > 20_000                               # a non-empty screenshot
 

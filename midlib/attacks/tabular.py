@@ -97,6 +97,8 @@ def _at(a: np.ndarray, truth: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------------------
 
 def _fit_scale(view, truth):
+    if view.kind != "regression":
+        return {}
     resid = view.labels.astype(float) - _at(view.pred, truth).astype(float)
     return {"s": float(max(np.sqrt(np.mean(resid ** 2)), 1e-9))}
 
@@ -219,7 +221,8 @@ class TableAttack:
 
 TABLE_ATTACKS = {a.name: a for a in [
     TableAttack("output", "output observer (released scores / value)", "output",
-                knowledge=("aux", "aux+label"), fit=_output_fit, evidence=_output_evidence),
+                knowledge=("aux", "aux+label"), needs=("proba",), fit=_output_fit,
+                evidence=_output_evidence),
     TableAttack("output_label", "output observer (released label)", "output",
                 knowledge=("aux", "aux+label"), kinds=("classification",),
                 fit=_output_label_fit, evidence=_output_label_evidence),

@@ -264,6 +264,16 @@ class AuditReport:
     def exceeds(self, budget: float) -> bool:
         """Whether the gate at ``budget`` does not pass (FAIL or INCONCLUSIVE).
 
+        Parameters
+        ----------
+        budget : float
+            The largest acceptable advantage.
+
+        Returns
+        -------
+        bool
+            True unless :meth:`gate` says PASS.
+
         Examples
         --------
         >>> r = AuditReport(*[pd.DataFrame()] * 3, {}, pd.DataFrame(), {"advantage": 0.1,

@@ -379,9 +379,13 @@ def _baselines(adversary, baseline):
     """The no-model adversaries the advantage is measured against: the given one, or every
     one whose knowledge the adversary has (the prior, the imputation from the other
     attributes, and from the label too); the strongest on the targets is the baseline."""
-    if baseline is not None:
-        if not isinstance(baseline, Adversary):
-            raise TypeError(f"baseline must be a midlib.game.Adversary, got {type(baseline).__name__}")
+    if baseline is None:
+        return {"prior": PriorAdversary()}
+    if not isinstance(baseline, (Adversary, str)) or (isinstance(baseline, str)
+                                                      and baseline != "strongest"):
+        raise TypeError(f"baseline must be a midlib.game.Adversary or 'strongest', got "
+                        f"{baseline!r}")
+    if isinstance(baseline, Adversary):
         return {"given": baseline}
     from midlib.attacks.baselines import AuxiliaryAdversary
 
@@ -421,8 +425,13 @@ def play(task: TabularTask, model, adversary: Adversary, *, members: pd.DataFram
         The adversary's auxiliary records; None means ``members``.
     confidence : float, default=0.95
         Confidence level of the intervals, in (0, 1).
-    baseline : Adversary, default=None
-        The no-model baseline; None means :class:`PriorAdversary`.
+    baseline : Adversary or "strongest", default=None
+        The no-model baseline; None means :class:`PriorAdversary`; ``"strongest"`` the
+        strongest on the targets of the prior and the imputation adversaries
+        (:class:`midlib.attacks.AuxiliaryAdversary`) whose knowledge the adversary has, the
+        engine's definition (:func:`play_batched` always uses it). The theory chapters still
+        call :func:`play` with the prior baseline and ``aux=None`` (the members); moving them
+        to the engine's definition is open work.
     predict : callable, optional
         ``predict(model, X)`` gives the model's output on the true targets for adversaries
         with prediction access (default ``model.predict(X)``).
@@ -470,13 +479,7 @@ def play(task: TabularTask, model, adversary: Adversary, *, members: pd.DataFram
         raise TypeError(f"adversary must be a midlib.game.Adversary, got {type(adversary).__name__}")
     members = task.check_frame(members, "members")
     nonmembers = task.check_frame(nonmembers, "nonmembers")
-    if aux is None:  # the adversary's records: half of the held-out ones, never its targets
-        if len(nonmembers) < 2:
-            raise ValueError("give aux= records, or at least two non-members to draw them from")
-        pick = np.random.default_rng(0).permutation(len(nonmembers)) < len(nonmembers) // 2
-        aux, nonmembers = nonmembers[pick], nonmembers[~pick]
-    else:
-        aux = task.check_frame(aux, "aux")
+    aux = members if aux is None else task.check_frame(aux, "aux")
     baselines = _baselines(adversary, baseline)
     adversary.fit(task, aux)
     for b in baselines.values():
@@ -489,7 +492,7 @@ def play(task: TabularTask, model, adversary: Adversary, *, members: pd.DataFram
                    access=adversary.access)
         row.update(_score(task, frame[task.sensitive].to_numpy(), g, b, adversary.knowledge,
                           confidence))
-        if baseline is not None:
+        if isinstance(baseline, Adversary):
             row["baseline_name"] = repr(baseline)
         rows.append(row)
     return pd.DataFrame(rows)

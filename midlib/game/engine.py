@@ -35,6 +35,8 @@ __all__ = ["play_batched", "GameResult", "expand", "WEIGHTS", "BASELINES", "sele
 #: Weights of an attack's evidence against the imputation posterior, tried on the selection
 #: records (0: the imputation guess itself).
 WEIGHTS = (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0, 1e4)
+#: The suffix and weight of an attack's own rule (its evidence, the posterior breaking ties).
+RULE, RULE_WEIGHT = "_rule", 1e6
 #: The no-model baselines: name -> (label, knowledge).
 BASELINES = {"prior": ("most frequent value", "prior"),
              "aux": ("imputation from the other columns", "aux"),
@@ -48,6 +50,22 @@ FEW_RECORDS = 300
 
 def expand(frame: pd.DataFrame, features, sensitive: str, values) -> pd.DataFrame:
     """Repeat each record once per candidate value: row ``i k + j`` is record i with value j.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The records.
+    features : list of str
+        The columns the model reads.
+    sensitive : str
+        The sensitive column (set to each candidate in turn).
+    values : array-like of shape (k,)
+        The candidate values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``len(frame) * k`` rows.
 
     Examples
     --------
@@ -66,7 +84,7 @@ def expand(frame: pd.DataFrame, features, sensitive: str, values) -> pd.DataFram
 class GameResult:
     """What :func:`play_batched` measured.
 
-    Attributes
+    Parameters
     ----------
     results : pandas.DataFrame
         One row per game, attack and knowledge: ``game, attack, label, access, knowledge, n,
@@ -85,6 +103,11 @@ class GameResult:
         Attacks that did not run and why; other caveats.
     info : dict
         ``values, n_aux, n_fit, n_selection, selection, stochastic, constant``.
+
+    Examples
+    --------
+    >>> GameResult(*[pd.DataFrame()] * 4, {}, [], {}).notes
+    []
     """
 
     results: pd.DataFrame
@@ -231,6 +254,24 @@ def score_hits(hit, base_hits: dict, knowledge: str, confidence: float = 0.95) -
     ``base_hits`` maps baseline names (keys of :data:`BASELINES`; a name outside them, such as
     a caller's own baseline, is always allowed) to their hits on the same targets; the prior
     baseline, if present, gives the prior-only figure.
+
+    Parameters
+    ----------
+    hit : ndarray of bool
+        Whether each target's guess is right.
+    base_hits : dict of str to ndarray of bool
+        The no-model baselines' hits on the same targets.
+    knowledge : {"prior", "aux", "aux+label"}
+        The attack's knowledge: the baselines it is measured against.
+    confidence : float, default=0.95
+        Confidence level of the Wilson and Newcombe intervals.
+
+    Returns
+    -------
+    dict
+        ``n, success, success_lo, success_hi, baseline, baseline_name, advantage,
+        advantage_lo, advantage_hi, prior_baseline, prior_advantage, prior_advantage_lo,
+        prior_advantage_hi``.
 
     Examples
     --------
@@ -406,6 +447,12 @@ def play_batched(adapter, *, members: pd.DataFrame, nonmembers: pd.DataFrame | N
             w = WEIGHTS[int(np.argmax(acc))]
             weights[(name, level)] = (w, float(max(acc)))
             scores[(name, level)] = {s: logp[s] + w * ev[s] for s in ("sel", "targets")}
+            # the published rule itself (the posterior only breaks its ties): it shows what
+            # the attack finds on members that held-out records cannot tune it for
+            rule = {s: logp[s] + RULE_WEIGHT * ev[s] for s in ("sel", "targets")}
+            weights[(f"{name}{RULE}", level)] = (
+                RULE_WEIGHT, float(np.mean(_argmax(rule["sel"]) == truth["sel"])))
+            scores[(f"{name}{RULE}", level)] = rule
     for name in [n for n in names if TABLE_ATTACKS[n].learned]:
         use = [a for a in evidence if (TABLE_ATTACKS[a].access != "output" or name ==
                                        "learned_output")
@@ -439,12 +486,17 @@ def play_batched(adapter, *, members: pd.DataFrame, nonmembers: pd.DataFrame | N
                                   knowledge=BASELINES[b][1], n=len(h), success=float(h.mean()),
                                   success_lo=lo, success_hi=hi))
         for (name, level), sc in scores.items():
-            g = imputed["aux+label" if level == "aux+label" else "aux"][sl] if constant \
-                else _argmax(sc["targets"][sl])
+            if constant:   # nothing to learn from the model: the strongest no-model guess
+                ok = [b for b in BASELINES if _RANK[BASELINES[b][1]] <= _RANK[level]]
+                g = imputed[max(ok, key=lambda b: base_hits[b].mean())][sl]
+            else:
+                g = _argmax(sc["targets"][sl])
             guesses[(game, name, level)] = (t, g)
-            spec = TABLE_ATTACKS[name]
-            results.append(dict(game=game, attack=name, label=spec.label,
-                                access=attack_access(name, adapter.kind), knowledge=level,
+            base_name = name[: -len(RULE)] if name.endswith(RULE) else name
+            spec = TABLE_ATTACKS[base_name]
+            label = spec.label + (" (its own rule)" if name.endswith(RULE) else "")
+            results.append(dict(game=game, attack=name, label=label,
+                                access=attack_access(base_name, adapter.kind), knowledge=level,
                                 **score_hits(g == t, base_hits, level, confidence),
                                 weight=weights[(name, level)][0],
                                 selection_success=weights[(name, level)][1]))

@@ -73,7 +73,25 @@ class Imputer:
         self.columns, self.k, self.random_state = list(columns), int(k), random_state
 
     def fit(self, aux: pd.DataFrame, codes: np.ndarray) -> "Imputer":
-        """Learn from records ``aux`` with value codes ``codes`` (-1: unknown, ignored)."""
+        """Learn from records ``aux`` with value codes ``codes`` (-1: unknown, ignored).
+
+        Parameters
+        ----------
+        aux : pandas.DataFrame
+            Auxiliary records with the ``columns``.
+        codes : ndarray of shape (n,)
+            Their sensitive values as codes ``0..k-1``.
+
+        Returns
+        -------
+        Imputer
+            ``self``.
+
+        Examples
+        --------
+        >>> Imputer(["a"], 2).fit(pd.DataFrame({"a": [0, 1]}), np.array([0, 0])).model_ is None
+        True
+        """
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         keep = codes >= 0
@@ -102,7 +120,24 @@ class Imputer:
         return self
 
     def posterior(self, frame: pd.DataFrame) -> np.ndarray:
-        """The (n, k) posterior of the candidate values for each record of ``frame``."""
+        """The (n, k) posterior of the candidate values for each record of ``frame``.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            Records with the ``columns``.
+
+        Returns
+        -------
+        ndarray of shape (n, k)
+            Rows sum to 1; no entry is 0.
+
+        Examples
+        --------
+        >>> imp = Imputer(["a"], 2).fit(pd.DataFrame({"a": [0, 1]}), np.array([0, 0]))
+        >>> imp.posterior(pd.DataFrame({"a": [1]})).round(2).tolist()
+        [[0.83, 0.17]]
+        """
         out = np.tile(self.prior_, (len(frame), 1))
         if self.model_ is None or len(frame) == 0:
             return out
