@@ -125,3 +125,17 @@ def test_defend_recommends_and_saves_a_model(user, tmp_path, capsys):
     assert "data:image/png;base64," in html.read_text()
     assert cli.main(args) == 1                                         # exists: refuse
     assert "--force" in capsys.readouterr().err
+
+
+def test_dataset_audit_and_file_audit_give_the_same_headline(tmp_path, capsys):
+    """`midlib audit --dataset` is the same engine on the same fitted model and records."""
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    model, records = tmp_path / "m.skops", tmp_path / "r.csv"
+    assert cli.main(["audit", "--dataset", "steak", "--model", "tree", "--n-seeds", "1",
+                     "--json", str(a), "--save-model", str(model),
+                     "--save-records", str(records)]) == 0
+    assert cli.main(["audit", "--model", str(model), "--data", str(records), "--members-column",
+                     "member", "--sensitive", "cheated", "--target", "steak",
+                     "--json", str(b)]) == 0
+    ha, hb = json.loads(a.read_text())["headline"], json.loads(b.read_text())["headline"]
+    assert ha == hb

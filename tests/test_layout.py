@@ -88,3 +88,15 @@ def test_a_planted_private_import_is_caught(tmp_path):
     fake.write_text("from midlib.game import _hide\nfrom ..nn import train_classifier\n")
     found = imports(fake, root=tmp_path / "midlib")
     assert ("midlib.game", "_hide") in found and ("midlib.nn", "train_classifier") in found
+
+
+def test_the_audit_reaches_attacks_only_through_the_game_engine():
+    """One engine: the audit calls midlib.game, which alone calls the tabular attacks."""
+    import re
+
+    root = Path(__file__).resolve().parents[1] / "midlib"
+    for path in list((root / "auditing").glob("*.py")) + [root / "cli.py"]:
+        code = path.read_text()
+        assert not re.search(r"^\s*(from|import) midlib\.attacks", code, re.M), path
+    users = [p for p in root.rglob("*.py") if "midlib.attacks.tabular import" in p.read_text()]
+    assert {p.parent.name for p in users} <= {"game"}, users

@@ -37,7 +37,7 @@ __all__ = ["TableView", "TableAttack", "TABLE_ATTACKS", "available_table_attacks
 
 #: Access levels of the engine, from the narrowest: the released output on the target, label
 #: queries, score queries, the model itself.
-ACCESS_LEVELS = ("output", "label-only", "black-box", "white-box")
+ACCESS_LEVELS = ("output", "label-only", "black-box", "white-box")   # = midlib.game's
 
 
 @dataclass

@@ -14,7 +14,7 @@ from midlib.auditing.report import (AuditReport, per_value_table, summarize_seed
                                     unpaired_difference_interval)
 from midlib.data.task import MAX_SENSITIVE_VALUES
 from midlib.game import play_batched, wrap_model
-from midlib.game.engine import select_best
+from midlib.game.engine import ACCESS_LEVELS, select_best
 from midlib.validation import check_positive_int, check_random_state, check_seed
 
 __all__ = ["audit", "check_records", "membership_mask"]
@@ -290,8 +290,6 @@ def audit(model, data=None, *, sensitive: str, target: str, members=None, nonmem
               **({"auxiliary": aux_given} if aux_given is not None else {})}
     values = check_records(frames, adapter.features, sensitive, target, adapter.kind,
                            adapter.classes)
-    from midlib.attacks.tabular import ACCESS_LEVELS
-
     if access != "all":
         access = [access] if isinstance(access, str) else list(access)
         bad = [a for a in access if a not in ACCESS_LEVELS]

@@ -29,9 +29,11 @@ import pandas as pd
 from midlib.game.knowledge import cross_fit, smoothed_prior
 from midlib.stats import paired_difference_interval, wilson_interval
 
-__all__ = ["play_batched", "GameResult", "expand", "WEIGHTS", "BASELINES", "select_best",
+__all__ = ["play_batched", "GameResult", "expand", "WEIGHTS", "BASELINES", "ACCESS_LEVELS", "select_best",
            "score_hits"]
 
+#: The access levels, from the narrowest (the same tuple as :mod:`midlib.attacks.tabular`'s).
+ACCESS_LEVELS = ("output", "label-only", "black-box", "white-box")
 #: Weights of an attack's evidence against the imputation posterior, tried on the selection
 #: records (0: the imputation guess itself).
 WEIGHTS = (0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0, 1e4)
@@ -361,8 +363,7 @@ def play_batched(adapter, *, members: pd.DataFrame, nonmembers: pd.DataFrame | N
     >>> bool(best.loc[("distributional", "output", "aux"), "advantage"] > 0.1)
     True
     """
-    from midlib.attacks.tabular import (ACCESS_LEVELS, TABLE_ATTACKS, attack_access,
-                                        available_table_attacks)
+    from midlib.attacks.tabular import TABLE_ATTACKS, attack_access, available_table_attacks
 
     allowed = list(ACCESS_LEVELS) if access == "all" else list(access)
     bad = [a for a in allowed if a not in ACCESS_LEVELS]
