@@ -20,9 +20,9 @@ from midlib.game.adversary import (ACCESS, GAMES, KNOWLEDGE, Adversary, PriorAdv
                                    TargetPrediction, play, play_sampled, play_seeds)
 from midlib.game.engine import BASELINES, GameResult, expand, play_batched, score_hits
 from midlib.game.knowledge import Imputer, cross_fit
-from midlib.game.model import ModelAdapter, TorchModel, wrap_model, wrap_task_model
+from midlib.game.model import ModelAdapter, wrap_model, wrap_task_model  # TorchModel: midlib.auditing
 
 __all__ = ["KNOWLEDGE", "ACCESS", "GAMES", "Adversary", "PriorAdversary", "TargetPrediction",
            "play", "play_seeds", "play_sampled", "play_batched", "GameResult", "score_hits",
-           "expand", "BASELINES", "Imputer", "cross_fit", "ModelAdapter", "TorchModel",
+           "expand", "BASELINES", "Imputer", "cross_fit", "ModelAdapter",
            "wrap_model", "wrap_task_model"]
