@@ -17,13 +17,20 @@ Two measurements, both through the public engine only (:func:`midlib.game.wrap_m
    scikit-learn's diabetes data, sensitive: sex), for four model types: ART's
    ``AttributeInferenceBlackBox`` (its attack model sees the other features, the target
    model's predicted label on the true record and the true label), with a random-forest
-   (``rf``) and with its default neural-network (``nn``) attack model, trained on the same
-   auxiliary records midlib uses; against midlib's attack chosen on held-out auxiliary records
-   for *output* access at knowledge ``aux+label`` (the row of ``GameResult.best``), and the
-   worst case over access levels. Accuracy is the share of the members' sensitive values
-   guessed right, with a Wilson interval. Times are like for like: ART's attack-model fit and
-   inference (with the model's predictions it needs) on the members and non-members, against
-   the whole ``play_batched`` call on the same records (which includes its auxiliary fits).
+   (``rf``) and with its default neural-network (``nn``, 100 epochs, torch on one thread)
+   attack model, trained on the same auxiliary records midlib uses; against midlib's attack
+   chosen on held-out auxiliary records for *output* access at knowledge ``aux+label`` (the
+   row of ``GameResult.best``), the worst case over access levels, and midlib's attack on the
+   released *label* alone (``output_label``: what ART's attack sees; midlib's output access
+   also sees the released scores). Accuracy is the share of the members' sensitive values
+   guessed right, with a Wilson interval; two no-model references (a random forest and a
+   logistic regression imputing the sensitive value from the other columns and the label, on
+   all the auxiliary records) show how much a plain imputation gets. Times are like for
+   like: ART's attack-model fit and inference (with the model's predictions it needs) on the
+   members and non-members, against the whole ``play_batched`` call on the same records
+   (which includes its auxiliary fits). Members, non-members and auxiliary records are a
+   seeded 50/25/25 split; RAND HIE's rows (person-years) are split by feature profile so that
+   no person is in two parts.
 
 Run: ``.venv/bin/python benchmarks/audit_vs_art.py [--quick]`` (``--quick``: small sizes, under
 a minute). It prints both tables as markdown and writes them as CSV to
@@ -122,12 +129,14 @@ def speed_table(n: int, k: int, n_aux: int, n_trees: int) -> pd.DataFrame:
 # 2. accuracy against ART on real data sets
 # ------------------------------------------------------------------------------------------
 
-def load_randhie() -> tuple[pd.DataFrame, str, str, str]:
+def load_randhie() -> tuple[pd.DataFrame, str, str, str, list]:
     """statsmodels' RAND Health Insurance Experiment (20,190 person-years).
 
     Sensitive: self-rated health (0 excellent, 1 good, 2 fair, 3 poor, from the dummies
     hlthg/hlthf/hlthp). Label: outpatient doctor visits in the year, 0 / 1-3 / 4 or more.
     Features: the plan (lncoins, idp, lpi, fmde), physical limitation and chronic disease.
+    The rows are person-years and repeat people (2,300 distinct feature profiles): the groups
+    returned (one profile each) keep a profile out of two parts of the split.
     """
     import statsmodels.api as sm
 
@@ -137,10 +146,12 @@ def load_randhie() -> tuple[pd.DataFrame, str, str, str]:
         **{c: d[c].astype(float) for c in ("lncoins", "idp", "lpi", "fmde", "physlm", "disea")},
         "visits": np.digitize(d["mdvis"], [1, 4]).astype(int),
     })
-    return frame, "health", "visits", "RAND HIE (statsmodels randhie)"
+    profile = [c for c in frame.columns if c not in ("health", "visits")]
+    groups = frame[profile].round(6).astype(str).agg("/".join, axis=1).tolist()
+    return frame, "health", "visits", "RAND HIE (statsmodels randhie)", groups
 
 
-def load_diabetes_sex() -> tuple[pd.DataFrame, str, str, str]:
+def load_diabetes_sex() -> tuple[pd.DataFrame, str, str, str, None]:
     """scikit-learn's diabetes data (442 patients), unscaled.
 
     Sensitive: sex (two values). Label: disease progression after a year above its median.
@@ -153,7 +164,7 @@ def load_diabetes_sex() -> tuple[pd.DataFrame, str, str, str]:
     frame = frame[["sex"] + [c for c in frame.columns if c != "sex"]]
     frame["sex"] = frame["sex"].astype(int)
     frame["progression"] = (d["target"] > d["target"].median()).astype(int)
-    return frame, "sex", "progression", "diabetes (scikit-learn)"
+    return frame, "sex", "progression", "diabetes (scikit-learn)", None
 
 
 def accuracy_models() -> dict:
@@ -165,10 +176,25 @@ def accuracy_models() -> dict:
     }
 
 
-def split(frame: pd.DataFrame, shares, seed: int = 0):
-    """Disjoint members / non-members / auxiliary records, drawn at random (``shares`` sum <= 1)."""
-    perm = np.random.default_rng(seed).permutation(len(frame))
+def split(frame: pd.DataFrame, shares, seed: int = 0, groups=None):
+    """Disjoint members / non-members / auxiliary records drawn at random (``shares`` of the
+    records, summing to at most 1); with ``groups`` (one key per record) whole groups go to one
+    part, the parts' sizes then being close to the shares."""
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        perm = rng.permutation(len(frame))
+    else:
+        keys = pd.factorize(pd.Series(list(groups)))[0]
+        order = rng.permutation(keys.max() + 1)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        perm = np.argsort(rank[keys], kind="stable")   # the records of the groups in turn
     cuts = np.cumsum([int(round(s * len(frame))) for s in shares])
+    if groups is not None:   # move each cut to the next group boundary
+        g = np.asarray(keys)[perm]
+        bounds = np.flatnonzero(np.diff(g)) + 1
+        cuts = np.array([bounds[np.searchsorted(bounds, c)] if c < len(frame) else c
+                         for c in cuts])
     parts = np.split(perm, cuts)[:len(shares)]
     return [frame.iloc[p].reset_index(drop=True) for p in parts]
 
@@ -180,6 +206,11 @@ def art_black_box(model, features, sensitive, target, aux, targets, values, atta
     from art.estimators.classification import SklearnClassifier
 
     j = features.index(sensitive)
+    np.random.seed(0)   # ART's default attack models take no seed: seed the global state
+    if attack_model_type == "nn":
+        import torch
+
+        torch.manual_seed(0)
     classifier = SklearnClassifier(model=model)
     attack = AttributeInferenceBlackBox(classifier, attack_model_type=attack_model_type,
                                         attack_feature=j, nn_model_epochs=epochs)
@@ -201,12 +232,14 @@ def accuracy_table(quick: bool, epochs: int) -> pd.DataFrame:
     torch_threads()
     datasets = [load_randhie(), load_diabetes_sex()]
     rows = []
-    for frame, sensitive, target, dname in datasets:
+    for frame, sensitive, target, dname, groups in datasets:
         if quick and len(frame) > 2000:
-            frame = frame.sample(2000, random_state=0).reset_index(drop=True)
+            pick = np.random.default_rng(0).choice(len(frame), 2000, replace=False)
+            frame = frame.iloc[pick].reset_index(drop=True)
+            groups = None if groups is None else [groups[i] for i in pick]
         # half the records train the model, a quarter are held out, a quarter are the
         # adversary's auxiliary records
-        members, nonmembers, aux = split(frame, (0.5, 0.25, 0.25), seed=0)
+        members, nonmembers, aux = split(frame, (0.5, 0.25, 0.25), seed=0, groups=groups)
         values = np.sort(frame[sensitive].unique())
         if set(aux[sensitive].unique()) != set(values):
             raise ValueError(f"{dname}: the auxiliary records lack some sensitive value")
@@ -242,6 +275,16 @@ def accuracy_table(quick: bool, epochs: int) -> pd.DataFrame:
                    "midlib_worst_access": worst.name, "midlib_worst_attack": worst["attack"],
                    "midlib_worst": worst["success"],
                    "midlib_nonmembers": dist["success"], "midlib_s": t_mid}
+            # no-model references: ART's rf attack model without the model's prediction, and
+            # a logistic regression, on all the auxiliary records (other columns + label)
+            known = [c for c in features if c != sensitive] + [target]
+            for ref, est in (("rf", RandomForestClassifier(n_estimators=100, n_jobs=2,
+                                                           random_state=0)),
+                             ("lr", make_pipeline(StandardScaler(),
+                                                  LogisticRegression(max_iter=1000)))):
+                est.fit(aux[known], aux[sensitive])
+                row[f"{ref}_imputation"] = float(np.mean(est.predict(members[known])
+                                                         == members[sensitive]))
             for kind in ("rf", "nn"):
                 guess, t = timed(lambda: art_black_box(model, features, sensitive, target, aux,
                                                        targets, values, kind, epochs))
@@ -254,8 +297,9 @@ def accuracy_table(quick: bool, epochs: int) -> pd.DataFrame:
             row.update({"art_best": strong, "acc_ratio": row["midlib"] / row[f"art_{strong}"],
                         "label_acc_ratio": row["midlib_label_release"] / row[f"art_{strong}"],
                         "time_ratio": t_mid / row[f"art_{strong}_s"],
-                        "midlib_loses": bool(row["midlib_hi"] < row[f"art_{strong}"]
-                                             or row["midlib"] < row[f"art_{strong}"]),
+                        "midlib_loses": bool(row["midlib"] < row[f"art_{strong}"]),
+                        "midlib_label_loses": bool(row["midlib_label_release"]
+                                                   < row[f"art_{strong}"]),
                         "notes": " | ".join(res.notes)})
             rows.append(row)
             print(f"  {dname}, {mname}: midlib {row['midlib']:.3f} ({t_mid:.1f} s), ART rf "
@@ -268,8 +312,9 @@ def torch_threads():
     try:
         import torch
 
-        torch.manual_seed(0)
-        torch.set_num_threads(2)
+        torch.set_num_threads(1)   # small batches: two threads only contend on 2 cores
+        torch.nn.Linear(2, 2)(torch.zeros(1, 2)).sum().backward()   # warm up (one-off cost)
+        import art.attacks.inference.attribute_inference  # noqa: F401
     except ImportError:  # ART's nn attack model needs torch
         pass
 
@@ -281,7 +326,8 @@ def torch_threads():
 def markdown(df: pd.DataFrame) -> str:
     """A pipe table of ``df`` (cells as given)."""
     head = "| " + " | ".join(df.columns) + " |"
-    rule = "|" + "|".join("---" if df[c].dtype == object else "---:" for c in df.columns) + "|"
+    rule = "|" + "|".join("---:" if pd.api.types.is_numeric_dtype(df[c]) else "---"
+                          for c in df.columns) + "|"
     body = ["| " + " | ".join(str(v) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join([head, rule, *body])
 
@@ -309,8 +355,10 @@ def accuracy_markdown(a: pd.DataFrame) -> str:
                                    + a["k"].astype(str) + ")",
         "model": a["model"],
         "members / aux": a["members"].astype(str) + " / " + a["aux"].astype(str),
-        "prior / imputation": a["prior"].map("{:.3f}".format) + " / "
-                              + a["imputation"].map("{:.3f}".format),
+        "prior / imputation (midlib; RF; LR)": a["prior"].map("{:.3f}".format) + " / "
+                                               + a["imputation"].map("{:.3f}".format) + "; "
+                                               + a["rf_imputation"].map("{:.3f}".format) + "; "
+                                               + a["lr_imputation"].map("{:.3f}".format),
         "midlib, output access": [ci(r.midlib, r.midlib_lo, r.midlib_hi) + f" ({r.midlib_attack})"
                                   for r in a.itertuples()],
         "midlib, released label": a["midlib_label_release"].map("{:.3f}".format),
@@ -347,17 +395,25 @@ def main(argv=None):
     if not args.skip_speed:
         print(f"\n## Speed: {n:,} members x {k} values, {n_aux:,} auxiliary records", flush=True)
         s = speed_table(n, k, n_aux, n_trees)
+        s["load_avg_1min_end"] = os.getloadavg()[0]
         s.to_csv(RESULTS / f"speed{suffix}.csv", index=False)
         print(speed_markdown(s))
+        print(f"load average {os.getloadavg()[0]:.2f}")
     if not args.skip_accuracy:
         print(f"\n## Accuracy against ART (ART nn attack model: {epochs} epochs)", flush=True)
         a = accuracy_table(args.quick, epochs)
+        a["load_avg_1min_end"] = os.getloadavg()[0]
         a.to_csv(RESULTS / f"accuracy_vs_art{suffix}.csv", index=False)
         print(accuracy_markdown(a))
-        lost = a[a["midlib_loses"]]
-        for r in lost.itertuples():
-            print(f"midlib below ART: {r.dataset}, {r.model}: {r.midlib:.3f} ({r.midlib_attack}) "
-                  f"against {getattr(r, 'art_' + r.art_best):.3f} (ART {r.art_best})")
+        for r in a.itertuples():
+            art = getattr(r, "art_" + r.art_best)
+            if r.midlib < art:
+                print(f"midlib below ART: {r.dataset}, {r.model}: output access {r.midlib:.3f} "
+                      f"({r.midlib_attack}) against {art:.3f} (ART {r.art_best})")
+            if r.midlib_label_release < art:
+                print(f"midlib below ART, released label only (like for like): {r.dataset}, "
+                      f"{r.model}: {r.midlib_label_release:.3f} against {art:.3f} "
+                      f"(ART {r.art_best})")
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
 
 
