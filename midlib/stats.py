@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["wilson_interval", "paired_difference_interval", "summarize", "median_interval"]
+__all__ = ["wilson_interval", "paired_difference_interval", "summarize", "median_interval",
+           "mean_interval"]
 
 
 def wilson_interval(successes, n, confidence: float = 0.95) -> tuple[float, float]:
@@ -211,3 +212,31 @@ def median_interval(x, confidence: float = 0.95, n_boot: int = 2000, random_stat
     a = (1 - confidence) / 2
     lo, hi = np.quantile(boot, [a, 1 - a])
     return (med, float(min(lo, med)), float(max(hi, med)))
+
+
+def mean_interval(x, confidence: float = 0.95) -> tuple[float, float, float]:
+    """The mean of per-record values and its normal-approximation interval.
+
+    Parameters
+    ----------
+    x : array-like of shape (n,)
+        One value per record (e.g. each record's Bayes success or information).
+    confidence : float, default=0.95
+        Confidence level.
+
+    Returns
+    -------
+    mean, lo, hi : float
+        NaN limits for a single value.
+
+    Examples
+    --------
+    >>> [round(v, 3) for v in mean_interval([0.0, 1.0, 0.0, 1.0])]
+    [0.5, -0.066, 1.066]
+    """
+    x = np.asarray(x, dtype=float)
+    m = float(x.mean())
+    if len(x) < 2:
+        return m, float("nan"), float("nan")
+    half = float(stats.norm.ppf(0.5 + confidence / 2) * x.std(ddof=1) / np.sqrt(len(x)))
+    return m, m - half, m + half

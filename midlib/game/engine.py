@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from midlib.game.knowledge import cross_fit, smoothed_prior
-from midlib.stats import paired_difference_interval, wilson_interval
+from midlib.leakage import entropy
+from midlib.stats import mean_interval, paired_difference_interval, wilson_interval
 
 __all__ = ["play_batched", "GameResult", "expand", "WEIGHTS", "BASELINES", "ACCESS_LEVELS", "select_best",
            "score_hits"]
@@ -130,11 +131,6 @@ def _trees(est):
     if isinstance(sub, list) and sub and all(hasattr(t, "tree_") for t in sub):
         return sub
     return []
-
-
-def _entropy(p):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return -np.sum(np.where(p > 0, p * np.log(p), 0.0), axis=-1)
 
 
 def _softmax(logits):
@@ -295,16 +291,6 @@ def score_hits(hit, base_hits: dict, knowledge: str, confidence: float = 0.95) -
                 baseline=float(allowed[best].mean()), baseline_name=best, advantage=adv,
                 advantage_lo=alo, advantage_hi=ahi, prior_baseline=float(prior.mean()),
                 prior_advantage=padv, prior_advantage_lo=plo, prior_advantage_hi=phi)
-
-
-def _mean_interval(x, confidence):
-    from scipy.stats import norm
-
-    x = np.asarray(x, dtype=float)
-    m = float(x.mean())
-    half = float(norm.ppf(0.5 + confidence / 2) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 \
-        else np.nan
-    return m, m - half, m + half
 
 
 def play_batched(adapter, *, members: pd.DataFrame, nonmembers: pd.DataFrame | None,
@@ -550,11 +536,11 @@ def _ladder(results, best, baselines, evidence, post, truth, offsets, confidence
                 "auxiliary records" + ("" if access else f"; access {top['access']}"))
         if out_ev is not None:
             p = _softmax(np.log(post["aux+label"]["targets"][sl]) + out_ev["targets"][sl])
-            add("Bayes (output)", *_mean_interval(p.max(axis=1), confidence),
+            add("Bayes (output)", *mean_interval(p.max(axis=1), confidence),
                 "expected success of the Bayes rule under the imputation posterior and the "
                 "output's likelihood" + flag)
-            info = _entropy(post["aux+label"]["targets"][sl]) - _entropy(p)
-            m, lo, hi = _mean_interval(np.maximum(info, 0), confidence)
+            info = entropy(post["aux+label"]["targets"][sl]) - entropy(p)
+            m, lo, hi = mean_interval(np.maximum(info, 0), confidence)
             s = lambda i: float(min(1.0, imp + np.sqrt(max(i, 0) / 2)))  # noqa: E731
             add("ceiling (output)", s(m), s(lo), s(hi), f"imputation + sqrt(I/2), I(s; output "
                 f"| other columns, label) = {m:.4f} nats" + flag, information=m)
